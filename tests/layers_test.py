@@ -1,0 +1,70 @@
+import keras
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from tf_cyclegan import layers
+
+
+class InstanceNormalizationTest(tf.test.TestCase, parameterized.TestCase):
+    def test_matches_formula(self):
+        x = np.random.default_rng(0).normal(3.0, 2.0, size=(2, 5, 7, 3)).astype(np.float32)
+        mean = x.mean(axis=(1, 2), keepdims=True)
+        var = x.var(axis=(1, 2), keepdims=True)  # Biased, as PyTorch's InstanceNorm2d.
+        expected = (x - mean) / np.sqrt(var + 1e-5)
+        self.assertAllClose(layers.InstanceNormalization()(x), expected, atol=1e-5)
+
+    def test_matches_group_norm_with_one_group_per_channel(self):
+        x = tf.random.stateless_normal([2, 6, 6, 4], seed=[1, 2])
+        reference = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False,
+                                                    scale=False)  # fmt: skip
+        self.assertAllClose(layers.InstanceNormalization()(x), reference(x), atol=1e-5)
+
+    def test_mixed_precision_computes_in_float32_and_returns_float16(self):
+        x = 3.0 + tf.random.stateless_normal([1, 4, 4, 2], seed=[1, 2])
+        out = layers.InstanceNormalization(dtype="mixed_float16")(x)
+        self.assertEqual(out.dtype, tf.float16)
+        self.assertAllClose(out, layers.InstanceNormalization()(x), atol=1e-2)
+
+    def test_affine_variant_has_weights(self):
+        norm = layers.InstanceNormalization(center=True, scale=True)
+        norm(tf.zeros([1, 4, 4, 3]))
+        self.assertLen(norm.trainable_weights, 2)
+
+
+class ReflectionPaddingTest(tf.test.TestCase):
+    def test_matches_numpy_reflect(self):
+        x = np.arange(2 * 4 * 5 * 3, dtype=np.float32).reshape(2, 4, 5, 3)
+        expected = np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
+        self.assertAllEqual(layers.ReflectionPadding2D(2)(x), expected)
+
+
+class InitializerTest(tf.test.TestCase, parameterized.TestCase):
+    def test_normal_has_the_requested_std(self):
+        w = layers.kernel_initializer("normal", 0.02, seed=1)([64, 64, 3, 3])
+        self.assertNear(float(tf.math.reduce_std(w)), 0.02, 0.001)
+        self.assertNear(float(tf.reduce_mean(w)), 0.0, 0.001)
+
+    def test_orthogonal_is_orthogonal(self):
+        w = layers.kernel_initializer("orthogonal", 1.0, seed=1)([16, 16])
+        self.assertAllClose(tf.matmul(w, w, transpose_a=True), tf.eye(16), atol=1e-5)
+
+    @parameterized.parameters("normal", "xavier", "kaiming", "orthogonal")
+    def test_layers_of_one_shape_get_different_kernels(self, init_type):
+        factory = layers.LayerFactory(init_type=init_type, seed=3)
+        first, second = factory.conv(8, 3), factory.conv(8, 3)
+        first.build((None, None, None, 8))
+        second.build((None, None, None, 8))
+        self.assertNotAllClose(first.kernel, second.kernel)
+
+    def test_unknown_init_type_is_named(self):
+        with self.assertRaisesRegex(ValueError, "'uniform'.*normal"):
+            layers.kernel_initializer("uniform", 0.02, seed=None)
+
+    def test_unknown_norm_is_named(self):
+        with self.assertRaisesRegex(ValueError, "'layer'.*instance"):
+            layers.normalization("layer", "n")
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,164 @@
+"""Building blocks shared by the generators and discriminators."""
+
+import keras
+import tensorflow as tf
+
+INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
+NORM_TYPES = ("instance", "batch", "none")
+
+
+class InstanceNormalization(keras.layers.Layer):
+    """Per-image, per-channel normalization over height and width.
+
+    Matches PyTorch's ``InstanceNorm2d(affine=False)`` as used by the official CycleGAN code:
+    ``y = (x - mean_hw(x)) / sqrt(var_hw(x) + epsilon)``, with the biased variance.
+
+    Args:
+        epsilon: added to the variance for numerical stability.
+        center: learn a per-channel offset (off in the official recipe).
+        scale: learn a per-channel gain (off in the official recipe).
+    """
+
+    def __init__(self, epsilon=1e-5, center=False, scale=False, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if self.scale:
+            self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        if self.center:
+            self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        # Statistics in float32 even under mixed precision: float16 variances underflow.
+        x = tf.cast(inputs, tf.float32)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        y = (x - mean) * tf.math.rsqrt(variance + self.epsilon)
+        if self.scale:
+            y = y * tf.cast(self.gamma, tf.float32)
+        if self.center:
+            y = y + tf.cast(self.beta, tf.float32)
+        return tf.cast(y, inputs.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+        }
+
+
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by mirroring, without repeating the edge pixel.
+
+    Args:
+        padding: pixels added on each side of both spatial axes.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = padding
+
+    def call(self, inputs):
+        p = self.padding
+        return tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        grow = lambda n: None if n is None else n + 2 * self.padding  # noqa: E731
+        return (b, grow(h), grow(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def kernel_initializer(init_type, gain, seed):
+    """Returns a new initializer, as in the official ``init_weights``.
+
+    A fresh object per layer: Keras 3 reuses one unseeded initializer's values across
+    same-shaped layers.
+
+    Args:
+        init_type: one of ``INIT_TYPES``.
+        gain: the standard deviation for ``normal``, the gain for the others.
+        seed: int seed, unique per layer, or None.
+    """
+    if init_type == "normal":
+        return keras.initializers.RandomNormal(0.0, gain, seed=seed)
+    if init_type == "xavier":
+        return keras.initializers.VarianceScaling(
+            gain**2, mode="fan_avg", distribution="untruncated_normal", seed=seed
+        )
+    if init_type == "kaiming":
+        return keras.initializers.VarianceScaling(
+            2.0, mode="fan_in", distribution="untruncated_normal", seed=seed
+        )
+    if init_type == "orthogonal":
+        return keras.initializers.Orthogonal(gain, seed=seed)
+    raise ValueError(f"unknown init_type {init_type!r}; expected one of {INIT_TYPES}")
+
+
+def normalization(norm, name):
+    """Returns the normalization layer ``norm`` (one of ``NORM_TYPES``)."""
+    if norm == "instance":
+        return InstanceNormalization(name=name)
+    if norm == "batch":
+        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    if norm == "none":
+        return keras.layers.Identity(name=name)
+    raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_TYPES}")
+
+
+class LayerFactory:
+    """Creates convolutions that share one init scheme, each with its own seed.
+
+    The official code gives convolutions a bias exactly when the norm has no learned offset
+    (instance norm, or none); that rule is what makes our parameter counts equal theirs.
+    """
+
+    def __init__(self, init_type="normal", gain=0.02, seed=None, norm="instance"):
+        if init_type not in INIT_TYPES:
+            raise ValueError(f"unknown init_type {init_type!r}; expected one of {INIT_TYPES}")
+        if norm not in NORM_TYPES:
+            raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_TYPES}")
+        self.init_type = init_type
+        self.gain = gain
+        self.norm = norm
+        self.use_bias = norm != "batch"
+        self._seed = seed
+        self._count = 0
+
+    def _next_seed(self):
+        self._count += 1
+        return None if self._seed is None else self._seed * 1000 + self._count
+
+    def conv(self, filters, kernel_size, strides=1, padding="valid", use_bias=None, name=None):
+        return keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            use_bias=self.use_bias if use_bias is None else use_bias,
+            kernel_initializer=kernel_initializer(self.init_type, self.gain, self._next_seed()),
+            bias_initializer="zeros",
+            name=name,
+        )
+
+    def conv_transpose(self, filters, kernel_size, strides=2, use_bias=None, name=None):
+        return keras.layers.Conv2DTranspose(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=self.use_bias if use_bias is None else use_bias,
+            kernel_initializer=kernel_initializer(self.init_type, self.gain, self._next_seed()),
+            bias_initializer="zeros",
+            name=name,
+        )
+
+    def norm_layer(self, name):
+        return normalization(self.norm, name)
