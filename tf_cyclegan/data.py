@@ -1,0 +1,243 @@
+"""The input pipeline: unpaired A/B batches from any TFDS dataset with CycleGAN splits.
+
+Order and augmentation are pure functions of (seed, epoch, position), so a resumed run
+reads exactly the batches an uninterrupted run would have read.
+"""
+
+import dataclasses
+import socket
+import threading
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from tf_cyclegan import synthetic  # noqa: F401  (registers the synthetic_shapes builder)
+
+SPLITS = ("trainA", "trainB", "testA", "testB")
+BUILTIN = {"synthetic": "synthetic_shapes"}
+CYCLE_GAN_HOST = "efrosgans.eecs.berkeley.edu"
+
+
+class DataUnavailableError(RuntimeError):
+    """The dataset is neither prepared locally nor downloadable from here."""
+
+
+def _host_reachable(host, port=443, timeout=5.0):
+    """True when a TCP connection to host opens within ``timeout`` seconds (DNS included)."""
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result)
+
+
+def tfds_name(dataset):
+    """Maps ``--dataset`` to a TFDS name: 'synthetic' or 'cycle_gan/<config>'."""
+    if dataset in BUILTIN:
+        return BUILTIN[dataset]
+    if dataset.startswith("cycle_gan/"):
+        return dataset
+    raise ValueError(
+        f"unknown dataset {dataset!r}; expected 'synthetic' or 'cycle_gan/<config>' "
+        "(e.g. cycle_gan/horse2zebra)"
+    )
+
+
+def get_builder(dataset, data_dir=None):
+    """Returns a prepared TFDS builder for ``dataset``, preparing it when that is possible.
+
+    Raises:
+        ValueError: the name or config is unknown.
+        DataUnavailableError: not prepared, and the download server is unreachable.
+    """
+    name = tfds_name(dataset)
+    if "/" in name:
+        family, config_name = name.split("/", 1)
+        configs = sorted(tfds.builder_cls(family).builder_configs)
+        if config_name not in configs:
+            valid = ", ".join(f"{family}/{c}" for c in configs)
+            raise ValueError(f"unknown dataset {dataset!r}; expected one of: {valid}")
+    builder = tfds.builder(name, data_dir=data_dir)
+    if builder.is_prepared():
+        return builder
+    if name.startswith("cycle_gan/") and not _host_reachable(CYCLE_GAN_HOST):
+        archive = name.split("/")[1] + ".zip"
+        raise DataUnavailableError(
+            f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
+            f"unreachable from this machine. Download {archive} elsewhere and place the "
+            f"genuine archive in {builder.data_dir.split(name)[0]}downloads/manual/{archive}, "
+            "or pass --data_dir=DIR of a machine-prepared copy; or train on the built-in "
+            "data with --dataset=synthetic."
+        )
+    builder.download_and_prepare()
+    return builder
+
+
+def num_examples(builder, split, max_dataset_size=None):
+    n = builder.info.splits[split].num_examples
+    return n if max_dataset_size is None else min(n, max_dataset_size)
+
+
+def steps_per_epoch(builder, data_config, global_batch_size):
+    """An epoch is max(|A|, |B|) images per domain, as in the official code, in full batches."""
+    cap = data_config.max_dataset_size
+    longest = max(num_examples(builder, s, cap) for s in ("trainA", "trainB"))
+    if longest < global_batch_size:
+        raise ValueError(
+            f"the training splits hold {longest} images, fewer than the global batch of "
+            f"{global_batch_size}; lower --batch_size"
+        )
+    return longest // global_batch_size
+
+
+def preprocess(image, data_config, seed):
+    """Training augmentation: bicubic resize to load_size, random crop, random flip.
+
+    Args:
+        image: uint8 [height, width, 3].
+        data_config: a ``DataConfig``.
+        seed: int32 [2], seeds the stateless crop and flip.
+
+    Returns:
+        float32 [crop_size, crop_size, 3] in [-1, 1].
+    """
+    load, crop = data_config.load_size, data_config.crop_size
+    x = tf.image.resize(image, [load, load], method="bicubic")
+    x = tf.clip_by_value(x, 0.0, 255.0)
+    x = tf.image.stateless_random_crop(x, [crop, crop, 3], seed=seed)
+    if data_config.flip:
+        x = tf.image.stateless_random_flip_left_right(x, seed=seed + 1)
+    return x / 127.5 - 1.0
+
+
+def to_model_range(image, size):
+    """uint8 [h, w, 3] -> float32 [size, size, 3] in [-1, 1], bicubic resize, no augmentation."""
+    x = tf.clip_by_value(tf.image.resize(image, [size, size], method="bicubic"), 0.0, 255.0)
+    return x / 127.5 - 1.0
+
+
+def _encoded(builder, split, cap):
+    """A split's images as encoded bytes (decoding happens after shuffling, in parallel)."""
+    decoders = {"image": tfds.decode.SkipDecoding()}
+    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
+    ds = ds.map(lambda ex: ex["image"])
+    return ds if cap is None else ds.take(cap)
+
+
+def decode(encoded):
+    """Encoded JPEG/PNG/BMP/GIF bytes -> uint8 [height, width, 3]."""
+    return tf.io.decode_image(encoded, channels=3, expand_animations=False)
+
+
+def epoch_order(n, length, seed, epoch):
+    """Indices of one epoch: fresh permutations of range(n), concatenated, cut to ``length``.
+
+    A pure function of (seed, epoch), so resuming needs no saved iterator state.
+
+    Returns:
+        int32 [length], each index in [0, n).
+    """
+    passes = -(-length // n)
+    key = tf.stack([tf.cast(seed, tf.int64), tf.cast(epoch, tf.int64)])
+    noise = tf.random.stateless_uniform([passes, n], seed=key)
+    return tf.reshape(tf.argsort(noise, axis=1), [-1])[:length]
+
+
+def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, context=None):
+    """Unpaired training batches, resuming at ``start_step``.
+
+    Each epoch is max(|A|, |B|) images per domain: the longer domain once in a fresh random
+    order, the shorter one drawn again (fresh permutations) to the same length. The encoded
+    bytes stay in memory after the first pass; decoding and augmentation run afresh every
+    epoch, in parallel.
+
+    Args:
+        builder: a prepared TFDS builder with trainA and trainB splits.
+        data_config: a ``DataConfig``.
+        seed: int.
+        global_batch_size: images per domain per step, all replicas together.
+        start_step: the first step to produce; earlier ones are skipped before decoding.
+        context: a ``tf.distribute.InputContext`` or None.
+
+    Returns:
+        A dataset of {"a": float32 [batch, crop, crop, 3], "b": same} in [-1, 1], with the
+        per-replica batch.
+    """
+    context = context or tf.distribute.InputContext()
+    cap = data_config.max_dataset_size
+    spe = steps_per_epoch(builder, data_config, global_batch_size)
+    per_epoch = spe * global_batch_size
+    domains = []
+    for split in ("trainA", "trainB"):
+        n = num_examples(builder, split, cap)
+        # batch(n + 1) reads to the end, so the cache is complete after one pull.
+        domains.append((_encoded(builder, split, cap).cache().batch(n + 1), n))
+
+    start_epoch, skip_steps = divmod(start_step, spe)
+    per_pipeline = global_batch_size // context.num_input_pipelines
+    per_replica = context.get_per_replica_batch_size(global_batch_size)
+
+    def epoch(e):
+        ordered = []
+        for offset, (whole, n) in enumerate(domains):
+            order = epoch_order(n, per_epoch, seed * 2 + offset, e)
+            ordered.append(whole.flat_map(lambda x, o=order: _slices(tf.gather(x, o))))
+        ds = tf.data.Dataset.zip((tf.data.Dataset.range(per_epoch), *ordered))
+        ds = ds.shard(context.num_input_pipelines, context.input_pipeline_id)
+        skip = tf.where(e == start_epoch, tf.cast(skip_steps * per_pipeline, tf.int64), 0)
+        return ds.skip(skip).map(lambda i, a, b: (e, i, a, b))
+
+    def augment(e, i, a, b):
+        key = tf.cast(tf.stack([seed * 1_000_003 + e, 4 * i]), tf.int32)
+        return {
+            "a": preprocess(decode(a), data_config, key),
+            "b": preprocess(decode(b), data_config, key + [0, 2]),
+        }
+
+    ds = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch)
+    ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.batch(per_replica, drop_remainder=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _slices(x):
+    return tf.data.Dataset.from_tensor_slices(x)
+
+
+def sample_images(builder, split, count, size):
+    """The first ``count`` images of ``split``: float32 [count, size, size, 3] in [-1, 1]."""
+    ds = _encoded(builder, split, count).map(lambda x: to_model_range(decode(x), size))
+    return tf.concat(list(ds.batch(count).take(1)), axis=0)
+
+
+def paired_test_set(builder, split, size):
+    """Test images with their ground-truth translations, when the dataset has them.
+
+    Returns:
+        (images, truths) float32 [n, size, size, 3] in [-1, 1], or None when ``split`` has
+        no ``translation`` feature (every real dataset).
+    """
+    if "translation" not in builder.info.features:
+        return None
+    ds = builder.as_dataset(split=split, shuffle_files=False)
+    ds = ds.map(
+        lambda ex: (to_model_range(ex["image"], size), to_model_range(ex["translation"], size))
+    )
+    images, truths = zip(*ds.batch(256))
+    return tf.concat(images, 0), tf.concat(truths, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Datasets:
+    """What the trainer needs from the data side."""
+
+    builder: object
+    steps_per_epoch: int
