@@ -1,0 +1,77 @@
+import helpers
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from tf_cyclegan import cyclegan
+
+NETWORKS = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
+
+
+def _batches(batch=2, size=32):
+    images = tf.random.stateless_uniform([2, batch, size, size, 3], [4, 2], minval=-1, maxval=1)
+    ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
+    return iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
+
+
+class TrainStepTest(tf.test.TestCase, parameterized.TestCase):
+    def test_one_step_updates_all_four_networks(self):
+        model = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), steps_per_epoch=10)
+        before = {n: [v.numpy() for v in getattr(model, n).trainable_variables] for n in NETWORKS}
+        model.train_step(_batches())
+        for name in NETWORKS:
+            after = getattr(model, name).trainable_variables
+            changed = [not np.array_equal(b, a.numpy()) for b, a in zip(before[name], after)]
+            self.assertTrue(all(changed), f"{name}: unchanged variables {changed}")
+        self.assertEqual(int(model.step), 1)
+        self.assertEqual(int(model.generator_optimizer.iterations), 1)
+        self.assertEqual(int(model.discriminator_optimizer.iterations), 1)
+
+    @parameterized.parameters("lsgan", "vanilla", "wgangp")
+    def test_every_loss_term_is_reported_and_finite(self, gan_mode):
+        config = helpers.tiny_config(self.get_temp_dir(), **{"loss.gan_mode": gan_mode})
+        losses = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
+        expected = set(cyclegan.LOSS_NAMES)
+        if gan_mode == "wgangp":
+            expected |= {"discriminator_a/gradient_penalty", "discriminator_b/gradient_penalty"}
+        self.assertEqual(set(losses), expected)
+        for name, value in losses.items():
+            self.assertTrue(np.isfinite(value.numpy()), name)
+
+    def test_totals_are_the_sum_of_their_terms(self):
+        losses = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), 10).train_step(
+            _batches()
+        )
+        g_terms = [v for k, v in losses.items() if k.startswith("generator/") and "total" not in k]
+        d_terms = [v for k, v in losses.items() if k.startswith("discriminator_")]
+        self.assertAllClose(losses["generator/total"], tf.add_n(g_terms), rtol=1e-5)
+        self.assertAllClose(losses["discriminator/total"], tf.add_n(d_terms), rtol=1e-5)
+
+    def test_identity_terms_vanish_with_weight_zero(self):
+        config = helpers.tiny_config(self.get_temp_dir(), **{"loss.lambda_identity": 0.0})
+        losses = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
+        self.assertNotIn("generator/identity_a", losses)
+
+    def test_pool_receives_the_fakes(self):
+        model = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), steps_per_epoch=10)
+        model.train_step(_batches())
+        self.assertEqual(int(model.pool_a.count[0]), 2)
+        self.assertEqual(int(model.pool_b.count[0]), 2)
+
+    def test_learning_rate_follows_the_schedule(self):
+        config = helpers.tiny_config(self.get_temp_dir(), **{"optim.lr": 1e-3})
+        model = cyclegan.CycleGAN(config, steps_per_epoch=1)  # Decay over one step.
+        self.assertAllClose(model.learning_rate, 1e-3)
+        iterator = _batches()
+        model.train_step(iterator)
+        model.train_step(iterator)
+        self.assertAllClose(model.learning_rate, 0.0)
+
+    def test_translate_rejects_an_unknown_direction(self):
+        model = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), steps_per_epoch=1)
+        with self.assertRaisesRegex(ValueError, "'a2a'"):
+            model.translate(tf.zeros([1, 8, 8, 3]), "a2a")
+
+
+if __name__ == "__main__":
+    tf.test.main()
