@@ -1,8 +1,8 @@
-import helpers
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+import helpers
 from tf_cyclegan import cyclegan
 
 NETWORKS = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")

@@ -2,11 +2,11 @@ import socket
 import time
 from unittest import mock
 
-import helpers
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+import helpers
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import data, synthetic
 

@@ -6,8 +6,9 @@ import subprocess
 import sys
 import time
 
-import helpers
 import tensorflow as tf
+
+import helpers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -4,10 +4,10 @@ import json
 import os
 import tempfile
 
-import helpers
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
+import helpers
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import train_lib
 

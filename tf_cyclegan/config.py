@@ -82,6 +82,9 @@ class TrainConfig:
     log_every: int = 10
     deterministic: bool = False
     jit_compile: bool = False
+    mixed_precision: str | None = None
+    strategy: str = "auto"
+    num_cpu_devices: int = 1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,6 +5,8 @@ Naming (paper mapping in the package docstring): ``generator_a2b`` (G), ``genera
 The attribute names are checkpoint keys, an API that export restores from.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -17,6 +19,25 @@ LOSS_NAMES = (
     "discriminator_a/real", "discriminator_a/fake",
     "discriminator_b/real", "discriminator_b/fake", "discriminator/total",
 )  # fmt: skip
+
+
+MIXED_PRECISION = (None, "float16", "bfloat16")
+
+
+@contextlib.contextmanager
+def _dtype_policy(mixed_precision):
+    """Builds layers under a mixed policy without leaving it set for anyone else."""
+    if mixed_precision not in MIXED_PRECISION:
+        raise ValueError(
+            f"unknown mixed_precision {mixed_precision!r}; expected one of {MIXED_PRECISION}"
+        )
+    previous = keras.mixed_precision.global_policy()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 class CycleGAN(tf.Module):
@@ -43,7 +64,7 @@ class CycleGAN(tf.Module):
         self._concat_batches = config.model.norm != "batch"
         seed = config.train.seed
         crop = config.data.crop_size
-        with self.strategy.scope():
+        with self.strategy.scope(), _dtype_policy(config.train.mixed_precision):
             model = config.model
             self.generator_a2b = models.build_generator(model, 4 * seed + 1, "generator_a2b")
             self.generator_b2a = models.build_generator(model, 4 * seed + 2, "generator_b2a")
@@ -78,7 +99,11 @@ class CycleGAN(tf.Module):
             optim.lr, optim.lr_policy, steps_per_epoch, optim.epochs, optim.epochs_decay,
             optim.lr_decay_epochs,
         )  # fmt: skip
-        return keras.optimizers.Adam(schedule, beta_1=optim.beta1, beta_2=optim.beta2)
+        adam = keras.optimizers.Adam(schedule, beta_1=optim.beta1, beta_2=optim.beta2)
+        if self.config.train.mixed_precision == "float16":
+            # float16 gradients underflow without a dynamic loss scale; bfloat16 has the range.
+            return keras.optimizers.LossScaleOptimizer(adam)
+        return adam
 
     @property
     def generator_variables(self):
@@ -142,7 +167,8 @@ class CycleGAN(tf.Module):
                     cfg.lambda_b * cfg.lambda_identity * losses.l1_loss(idt_b, real_b)
                 )
             g_loss = average(tf.add_n(list(g.values())))
-        g_grads = tape.gradient(g_loss, self.generator_variables)
+            g_scaled = self.generator_optimizer.scale_loss(g_loss)
+        g_grads = tape.gradient(g_scaled, self.generator_variables)
 
         pooled_a = self.pool_a.query(fake_a, self.step)
         pooled_b = self.pool_b.query(fake_b, self.step)
@@ -164,7 +190,8 @@ class CycleGAN(tf.Module):
                     penalty = losses.gradient_penalty(disc, real, fake, seed)
                     d[f"discriminator_{domain}/gradient_penalty"] = cfg.lambda_gp * penalty
             d_loss = average(tf.add_n(list(d.values())))
-        d_grads = tape.gradient(d_loss, self.discriminator_variables)
+            d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
+        d_grads = tape.gradient(d_scaled, self.discriminator_variables)
 
         self.generator_optimizer.apply_gradients(zip(g_grads, self.generator_variables))
         self.discriminator_optimizer.apply_gradients(zip(d_grads, self.discriminator_variables))

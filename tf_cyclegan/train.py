@@ -9,7 +9,7 @@ Running the same command again resumes the run in --model_dir exactly where it s
 from absl import app, flags
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import layers, losses, models, schedules
+from tf_cyclegan import distribute, layers, losses, models, schedules
 
 # Data.
 _DATASET = flags.DEFINE_string(
@@ -77,6 +77,20 @@ _SAMPLE_EVERY = flags.DEFINE_integer("sample_every", 1000, "Steps between sample
 _LOG_EVERY = flags.DEFINE_integer("log_every", 10, "Steps between progress lines.")
 _DETERMINISTIC = flags.DEFINE_boolean("deterministic", False, "Deterministic ops (slower).")
 _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
+_MIXED_PRECISION = flags.DEFINE_enum(
+    "mixed_precision", None, ["float16", "bfloat16"],
+    "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
+)  # fmt: skip
+
+# Distribution.
+_STRATEGY = flags.DEFINE_enum(
+    "strategy", "auto", distribute.STRATEGIES,
+    "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the default. "
+    "multi_worker reads TF_CONFIG. tpu is untested.",
+)  # fmt: skip
+_NUM_CPU_DEVICES = flags.DEFINE_integer(
+    "num_cpu_devices", 1, "Split the CPU into this many logical devices (tests, demos)."
+)
 
 
 def config_from_flags():
@@ -109,7 +123,8 @@ def config_from_flags():
             checkpoint_every=_CHECKPOINT_EVERY.value, max_to_keep=_MAX_TO_KEEP.value,
             summary_every=_SUMMARY_EVERY.value, sample_every=_SAMPLE_EVERY.value,
             log_every=_LOG_EVERY.value, deterministic=_DETERMINISTIC.value,
-            jit_compile=_JIT_COMPILE.value,
+            jit_compile=_JIT_COMPILE.value, mixed_precision=_MIXED_PRECISION.value,
+            strategy=_STRATEGY.value, num_cpu_devices=_NUM_CPU_DEVICES.value,
         ),
     )  # fmt: skip
 
@@ -117,10 +132,14 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
-    from tf_cyclegan import train_lib  # TensorFlow loads after flags parse, so --help is quick.
-
     config = config_from_flags()
-    result = train_lib.train(config)
+    # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.
+    strategy = distribute.make_strategy(config.train.strategy, config.train.num_cpu_devices)
+    from tf_cyclegan import train_lib
+
+    result = train_lib.train(config, strategy)
+    if not distribute.is_chief(strategy):
+        return
     model_dir = config.train.model_dir
     print(
         f"\nDone at step {result['step']}. In {model_dir}:\n"

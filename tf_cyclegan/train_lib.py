@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import cyclegan, data, metrics, summaries
+from tf_cyclegan import cyclegan, data, distribute, metrics, summaries
 
 # Parts of the config that must not change when a run resumes (the train part may).
 _FIXED_PARTS = ("model", "loss", "optim", "data")
@@ -95,32 +95,41 @@ def train(config, strategy=None):
         strategy: a ``tf.distribute.Strategy``; the current one by default.
 
     Returns:
-        dict with "step", the final "losses" and "eval" (ground-truth errors where known).
+        dict with "step", the final "losses", "eval" (ground-truth errors where known) and
+        "model", the trained ``CycleGAN``.
     """
     config_lib.validate(config)
     strategy = strategy or tf.distribute.get_strategy()
     cfg, model_dir = config.train, config.train.model_dir
+    chief = distribute.is_chief(strategy)
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(cfg.seed)
     _check_resumable(config, model_dir)
-    config_lib.save(config, model_dir)
+    if chief:
+        config_lib.save(config, model_dir)
 
     builder = data.get_builder(config.data.dataset, config.data.data_dir)
     global_batch = config.data.batch_size * strategy.num_replicas_in_sync
     spe = data.steps_per_epoch(builder, config.data, global_batch)
     model = cyclegan.CycleGAN(config, spe, strategy)
     checkpoint = tf.train.Checkpoint(model=model)
-    manager = tf.train.CheckpointManager(checkpoint, model_dir, max_to_keep=cfg.max_to_keep)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"Resumed from {manager.latest_checkpoint} at step {int(model.step)}", flush=True)
-    start = int(model.step)
+    # Every task restores the chief's latest checkpoint; each saves (a collective) to its own.
+    save_dir = distribute.checkpoint_dir(strategy, model_dir)
+    manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.max_to_keep)
+    latest = tf.train.latest_checkpoint(model_dir)
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+        print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
+    start = int(model.step.numpy())
     total = cfg.train_steps if cfg.train_steps is not None else (
         (config.optim.epochs + config.optim.epochs_decay) * spe
     )  # fmt: skip
 
-    writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+    if chief:
+        writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
+    else:
+        writer = tf.summary.create_noop_writer()
     size = config.data.crop_size
     samples = tuple(data.sample_images(builder, s, config.data.num_samples, size)
                     for s in ("testA", "testB"))  # fmt: skip
@@ -136,7 +145,7 @@ def train(config, strategy=None):
         outputs = model.train_step(iterator)
         if step % cfg.log_every == 0 or step == total or step % cfg.summary_every == 0:
             losses = {k: float(v) for k, v in outputs.items()}
-        if step % cfg.log_every == 0 or step == total:
+        if chief and (step % cfg.log_every == 0 or step == total):
             progress.update(step, losses)
         if step % cfg.summary_every == 0 or step == total:
             with writer.as_default(step=step):
@@ -144,12 +153,14 @@ def train(config, strategy=None):
                     tf.summary.scalar(f"losses/{name}", value)
                 tf.summary.scalar("learning_rate", float(model.learning_rate))
                 tf.summary.scalar("images_per_second", progress.images_per_second)
-        if step % cfg.sample_every == 0 or step == total:
+        if chief and (step % cfg.sample_every == 0 or step == total):
             _write_samples(model, samples, model_dir, step, writer)
         if step % cfg.checkpoint_every == 0 or step == total:
             manager.save(checkpoint_number=step)
+    if not chief:
+        tf.io.gfile.rmtree(save_dir)
 
-    results = evaluate_paired(model, builder, size) if total > start else {}
+    results = evaluate_paired(model, builder, size) if chief and total > start else {}
     if results:
         with writer.as_default(step=total):
             for name, value in results.items():
@@ -158,4 +169,4 @@ def train(config, strategy=None):
             json.dump({"step": total, **results}, f, indent=2)
         print("Held-out translation error:", json.dumps(results, indent=1), flush=True)
     writer.flush()
-    return {"step": int(model.step), "losses": losses, "eval": results}
+    return {"step": int(model.step.numpy()), "losses": losses, "eval": results, "model": model}

@@ -1,0 +1,97 @@
+"""Distribution is proven by comparison: 2 logical CPU replicas against 1 device, same batch."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+import helpers
+from tf_cyclegan import cyclegan, distribute
+
+distribute.configure_cpu_devices(2)  # A no-op under pytest, where conftest.py did it.
+
+NETWORKS = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
+
+
+def _global_batch(size=32):
+    images = tf.random.stateless_uniform([2, 2, size, size, 3], [7, 1], minval=-1, maxval=1)
+    return {"a": images[0], "b": images[1]}
+
+
+def _one_sgd_step(strategy, tmp, **overrides):
+    """One step with SGD (Adam's first step is ~lr*sign(g): too sensitive to compare)."""
+    replicas = strategy.num_replicas_in_sync
+    config = helpers.tiny_config(tmp, **{"data.batch_size": 2 // replicas, **overrides})
+    model = cyclegan.CycleGAN(config, steps_per_epoch=10, strategy=strategy)
+    with strategy.scope():
+        model.generator_optimizer = keras.optimizers.SGD(0.5)
+        model.discriminator_optimizer = keras.optimizers.SGD(0.5)
+        model.generator_optimizer.build(model.generator_variables)
+        model.discriminator_optimizer.build(model.discriminator_variables)
+    ds = tf.data.Dataset.from_tensor_slices(_global_batch()).batch(2)
+    losses = model.train_step(iter(strategy.experimental_distribute_dataset(ds)))
+    weights = {n: [v.numpy() for v in getattr(model, n).variables] for n in NETWORKS}
+    return {k: float(v) for k, v in losses.items()}, weights, model
+
+
+class MirroredEquivalenceTest(tf.test.TestCase):
+    def test_two_replicas_match_one_device_on_the_same_global_batch(self):
+        mirrored = distribute.make_strategy("mirrored", num_cpu_devices=2)
+        self.assertEqual(mirrored.num_replicas_in_sync, 2)
+        single_losses, single_weights, _ = _one_sgd_step(
+            tf.distribute.get_strategy(), self.get_temp_dir()
+        )
+        losses, weights, model = _one_sgd_step(mirrored, self.get_temp_dir())
+        self.assertEqual(set(losses), set(single_losses))
+        for name, value in losses.items():
+            self.assertAllClose(value, single_losses[name], rtol=1e-5, atol=1e-6, msg=name)
+        for name in NETWORKS:
+            for got, want in zip(weights[name], single_weights[name]):
+                self.assertAllClose(got, want, rtol=1e-5, atol=1e-5, msg=name)
+        # One pool per replica, each holding its own replica's image.
+        pool = model.pool_a.images.numpy()
+        self.assertEqual(pool.shape[0], 2)
+        self.assertEqual(list(model.pool_a.count.numpy()), [1, 1])
+        self.assertNotAllClose(pool[0, 0], pool[1, 0])
+
+    def test_auto_picks_mirrored_when_several_devices_are_visible(self):
+        self.assertIsInstance(distribute.make_strategy("auto", 2), tf.distribute.MirroredStrategy)
+
+    def test_unknown_strategy_is_named(self):
+        with self.assertRaisesRegex(ValueError, "'horovod'.*mirrored"):
+            distribute.make_strategy("horovod")
+
+
+class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters("float16", "bfloat16")
+    def test_mixed_precision_step_is_finite_with_float32_weights(self, dtype):
+        losses, _, model = _one_sgd_step(
+            tf.distribute.get_strategy(), self.get_temp_dir(), **{"train.mixed_precision": dtype}
+        )
+        for name, value in losses.items():
+            self.assertTrue(np.isfinite(value), name)
+        self.assertEqual(model.generator_a2b.layers[2].compute_dtype, dtype)
+        self.assertTrue(all(v.dtype == tf.float32 for v in model.generator_a2b.variables))
+        self.assertEqual(model.generator_a2b(tf.zeros([1, 8, 8, 3])).dtype, tf.float32)
+        self.assertEqual(keras.mixed_precision.global_policy().name, "float32")
+
+    def test_float16_uses_dynamic_loss_scaling(self):
+        config = helpers.tiny_config(self.get_temp_dir(), **{"train.mixed_precision": "float16"})
+        model = cyclegan.CycleGAN(config, steps_per_epoch=10)
+        self.assertIsInstance(model.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+
+    def test_jit_compiled_step_matches_the_plain_step(self):
+        strategy = tf.distribute.get_strategy()
+        plain_losses, plain_weights, _ = _one_sgd_step(strategy, self.get_temp_dir())
+        jit_losses, jit_weights, _ = _one_sgd_step(
+            strategy, self.get_temp_dir(), **{"train.jit_compile": True}
+        )
+        for name, value in jit_losses.items():
+            self.assertAllClose(value, plain_losses[name], rtol=1e-4, atol=1e-5, msg=name)
+        for name in NETWORKS:
+            for got, want in zip(jit_weights[name], plain_weights[name]):
+                self.assertAllClose(got, want, rtol=1e-4, atol=1e-4, msg=name)
+
+
+if __name__ == "__main__":
+    tf.test.main()

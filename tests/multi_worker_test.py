@@ -1,0 +1,81 @@
+"""Two MultiWorkerMirroredStrategy workers on 127.0.0.1, as separate processes."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+import helpers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Each worker trains through the library, then saves its generator weights for comparison.
+_WORKER = """
+import json, sys
+import numpy as np
+from tf_cyclegan import distribute
+strategy = distribute.make_strategy("multi_worker")  # First: before any other TF work.
+from tf_cyclegan import config as config_lib, train_lib
+result = train_lib.train(config_lib.Config.from_dict(json.loads(sys.argv[1])), strategy)
+weights = result["model"].generator_a2b.variables + result["model"].discriminator_b.variables
+np.savez(sys.argv[2], *[v.numpy() for v in weights])
+"""
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _run_cluster(config, out_dir):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    processes = []
+    for task in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": task}}
+        ))  # fmt: skip
+        command = [sys.executable, "-c", _WORKER, config.to_json(), f"{out_dir}/w{task}.npz"]
+        output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, **output))
+    outputs = [p.communicate(timeout=420)[0] for p in processes]
+    for task, (process, output) in enumerate(zip(processes, outputs)):
+        assert process.returncode == 0, f"worker {task} failed:\n{output[-4000:]}"
+    return outputs
+
+
+class MultiWorkerTest(tf.test.TestCase):
+    def test_two_workers_train_in_sync_write_once_and_resume(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        config = helpers.tiny_config(model_dir, **{"train.train_steps": 2})
+        outputs = _run_cluster(config, self.get_temp_dir())
+
+        first = np.load(f"{self.get_temp_dir()}/w0.npz")
+        second = np.load(f"{self.get_temp_dir()}/w1.npz")
+        for key in first:
+            self.assertAllClose(first[key], second[key], atol=1e-6, msg=key)
+        self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-2")
+        leftovers = [name for name in os.listdir(model_dir) if name.startswith(".worker")]
+        self.assertEmpty(leftovers)  # The non-chief's scratch checkpoints are removed.
+        self.assertLen(os.listdir(os.path.join(model_dir, "train")), 1)  # Chief's events only.
+        self.assertIn("step 2/2", outputs[0])
+        self.assertNotIn("step 2/2", outputs[1])
+
+        resumed = helpers.tiny_config(model_dir, **{"train.train_steps": 4})
+        outputs = _run_cluster(resumed, self.get_temp_dir())
+        for output in outputs:
+            self.assertIn(f"Resumed from {model_dir}/ckpt-2 at step 2", output)
+        self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-4")
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,83 @@
+"""Choosing a ``tf.distribute`` strategy, and who writes what under it.
+
+Multi-worker rules follow TensorFlow's guide: every worker runs the same program and saves
+checkpoints (saving is a collective); the chief saves into ``model_dir`` and the others into
+temporary directories that are removed afterwards. Summaries and samples are chief-only.
+"""
+
+import os
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+def configure_cpu_devices(count):
+    """Splits the CPU into ``count`` logical devices; call before TensorFlow runs anything.
+
+    Idempotent: a second call with the same or a smaller count changes nothing.
+    """
+    if count <= 1:
+        return
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    existing = tf.config.get_logical_device_configuration(cpu)
+    if existing and len(existing) >= count:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"--num_cpu_devices={count} must be set before TensorFlow initializes its devices"
+        ) from e
+
+
+def make_strategy(name="auto", num_cpu_devices=1):
+    """Returns the strategy ``name`` (one of ``STRATEGIES``).
+
+    ``auto`` picks MirroredStrategy when more than one GPU (or, with ``num_cpu_devices`` > 1,
+    more than one logical CPU) is visible, else the default strategy. ``multi_worker`` reads
+    the cluster from ``TF_CONFIG``. ``tpu`` is provided for TPU VMs and is untested.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; expected one of {STRATEGIES}")
+    if name == "multi_worker":
+        # Created before anything else touches the runtime, as TensorFlow requires.
+        options = tf.distribute.experimental.CommunicationOptions(
+            implementation=tf.distribute.experimental.CommunicationImplementation.RING
+        )
+        strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        configure_cpu_devices(num_cpu_devices)
+        return strategy
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="")
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    configure_cpu_devices(num_cpu_devices)
+    gpus = tf.config.list_logical_devices("GPU")
+    cpus = tf.config.list_logical_devices("CPU")
+    if name == "mirrored" or (name == "auto" and (len(gpus) > 1 or len(cpus) > 1)):
+        devices = [d.name for d in (gpus if gpus else cpus)]
+        return tf.distribute.MirroredStrategy(devices)
+    return tf.distribute.get_strategy()
+
+
+def is_chief(strategy):
+    """True for the task that writes checkpoints, summaries and samples."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def checkpoint_dir(strategy, model_dir):
+    """Where this task saves: ``model_dir`` for the chief, a scratch directory otherwise."""
+    if is_chief(strategy):
+        return model_dir
+    resolver = strategy.cluster_resolver
+    return os.path.join(model_dir, f".{resolver.task_type}_{resolver.task_id}_tmp")
