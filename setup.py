@@ -22,6 +22,8 @@ setuptools.setup(
         "absl-py",
         "numpy",
         "pillow",
+        # The runtime that phones run; export checks every .tflite in it.
+        "ai-edge-litert>=2.0",
     ],
     extras_require={"test": ["pytest", "ruff"]},
 )

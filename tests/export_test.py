@@ -1,0 +1,151 @@
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+from PIL import Image
+
+import helpers
+from tf_cyclegan import config as config_lib
+from tf_cyclegan import export_lib, parity, tflite_export, train_lib, translate_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _export(model_dir, export_dir, **kwargs):
+    defaults = dict(quantizations=("float32", "float16", "dynamic_range", "int8"),
+                    representative_images=8, parity_images=2)  # fmt: skip
+    return export_lib.export(
+        export_lib.ExportConfig(model_dir, export_dir, **{**defaults, **kwargs})
+    )
+
+
+class ExportTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        root = tempfile.mkdtemp()
+        cls.model_dir = os.path.join(root, "run")
+        train_lib.train(helpers.tiny_config(cls.model_dir, **{"train.train_steps": 2}))
+        cls.export_dir = os.path.join(root, "exported")
+        cls.report = _export(cls.model_dir, cls.export_dir)
+
+    def test_writes_every_variant_with_its_measured_parity(self):
+        with open(os.path.join(self.export_dir, "export_report.json")) as f:
+            report = json.load(f)
+        expected = {
+            f"{d}_{v}"
+            for d in ("a2b", "b2a")
+            for v in ("float32", "float16", "dynamic_range", "int8", "float32_dynamic")
+        }
+        self.assertEqual(set(report["artifacts"]), expected | {"saved_model"})  # fmt: skip
+        for name, figures in report["artifacts"].items():
+            self.assertTrue(os.path.exists(os.path.join(self.export_dir, figures["path"])), name)
+            self.assertGreater(figures["size_bytes"], 0)
+            variant = "saved_model" if name == "saved_model" else name.split("_", 1)[1]
+            floor = parity.PSNR_FLOORS_DB.get(variant.replace("_dynamic", ""))
+            if floor:
+                self.assertGreaterEqual(figures["psnr_db"], floor, name)
+            if name != "saved_model":
+                self.assertGreater(figures["latency_ms"]["1"], 0)
+                self.assertGreater(figures["latency_ms"]["2"], 0)
+        self.assertTrue(os.path.exists(os.path.join(self.export_dir, "config.json")))
+
+    def test_tflite_files_use_builtin_ops_only(self):
+        for name in os.listdir(self.export_dir):
+            if name.endswith(".tflite"):
+                ops = tflite_export.op_names(os.path.join(self.export_dir, name))
+                self.assertIn("CONV_2D", ops, name)
+                self.assertEmpty([op for op in ops if op.startswith("Flex") or op == "CUSTOM"])
+
+    def test_int8_runs_integer_convolutions(self):
+        interpreter = Interpreter(os.path.join(self.export_dir, "a2b_int8.tflite"))
+        tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+        convs = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+        self.assertNotEmpty(convs)
+        for op in convs:
+            self.assertEqual(tensors[op["inputs"][0]]["dtype"], np.int8)
+            self.assertEqual(tensors[op["inputs"][1]]["dtype"], np.int8)
+
+    def test_saved_model_loads_where_tf_cyclegan_cannot_be_imported(self):
+        script = (
+            "import sys; sys.modules['tf_cyclegan'] = None\n"  # Any import of it now fails.
+            "import numpy as np, tensorflow as tf\n"
+            f"m = tf.saved_model.load({os.path.join(self.export_dir, 'saved_model')!r})\n"
+            "for h, w in ((37, 53), (301, 199), (5, 3)):\n"
+            "    x = tf.constant(np.random.randint(0, 255, (2, h, w, 3), np.uint8))\n"
+            "    for d in ('a2b', 'b2a'):\n"
+            "        y = m.signatures[d](images=x)['images']\n"
+            "        assert y.shape == x.shape and y.dtype == tf.uint8, (d, y.shape)\n"
+            "    f = m.signatures['a2b_float'](images=tf.zeros([1, h, w, 3]))['images']\n"
+            "    assert f.shape == (1, h, w, 3) and f.dtype == tf.float32\n"
+            "print('ok')\n"
+        )
+        result = subprocess.run([sys.executable, "-c", script], cwd=tempfile.mkdtemp(),
+                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn("ok", result.stdout)
+
+    def test_translate_keeps_odd_sizes_modes_and_names_and_skips_bad_files(self):
+        inputs, outputs = tempfile.mkdtemp(), tempfile.mkdtemp()
+        rng = np.random.default_rng(0)
+        Image.fromarray(rng.integers(0, 255, (37, 53, 3), np.uint8)).save(f"{inputs}/a.jpg")
+        Image.fromarray(rng.integers(0, 255, (301, 199), np.uint8)).save(f"{inputs}/b.png")
+        Image.fromarray(rng.integers(0, 255, (16, 16, 4), np.uint8)).save(f"{inputs}/c.png")
+        with open(f"{inputs}/d.jpg", "wb") as f:
+            f.write(b"not an image")
+        models = (self.model_dir, os.path.join(self.export_dir, "saved_model"),
+                  os.path.join(self.export_dir, "a2b_float32_dynamic.tflite"),
+                  os.path.join(self.export_dir, "a2b_float16.tflite"))  # fmt: skip
+        for model in models:
+            summary = translate_lib.translate_paths(model, "a2b", inputs, outputs)
+            self.assertEqual(summary["translated"], 3, model)
+            self.assertEqual([os.path.basename(p) for p, _ in summary["skipped"]], ["d.jpg"])
+            sizes = {n: Image.open(f"{outputs}/{n}").size for n in os.listdir(outputs)}
+            self.assertEqual(sizes, {"a.png": (53, 37), "b.png": (199, 301), "c.png": (16, 16)})
+
+    def test_standalone_script_runs_a_tflite_file(self):
+        image = os.path.join(tempfile.mkdtemp(), "in.png")
+        Image.fromarray(np.zeros((40, 24, 3), np.uint8)).save(image)
+        out = image.replace("in.png", "out.png")
+        model = os.path.join(self.export_dir, "b2a_float32.tflite")
+        result = subprocess.run(
+            [sys.executable, "export/translate_image.py", f"--model={model}",
+             f"--input={image}", f"--output={out}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertEqual(Image.open(out).size, (24, 40))
+
+    def test_existing_export_dir_is_refused_without_overwrite(self):
+        with self.assertRaisesRegex(FileExistsError, "--overwrite"):
+            _export(self.model_dir, self.export_dir)
+
+    def test_missing_checkpoint_is_a_clear_error(self):
+        empty = tempfile.mkdtemp()
+        config_lib.save(config_lib.load(self.model_dir), empty)
+        with self.assertRaisesRegex(export_lib.ExportError, "no checkpoint in"):
+            _export(empty, os.path.join(empty, "out"))
+
+    def test_incompatible_checkpoint_is_a_clear_error(self):
+        other = tempfile.mkdtemp()
+        config = config_lib.load(self.model_dir)
+        wider = config_lib.Config.from_dict({**json.loads(config.to_json()),
+                                             "model": {**json.loads(config.to_json())["model"],
+                                                       "ngf": 8}})  # fmt: skip
+        config_lib.save(wider, other)
+        checkpoint = tf.train.latest_checkpoint(self.model_dir)
+        with self.assertRaisesRegex(export_lib.ExportError, "does not match.*ngf=8"):
+            _export(other, os.path.join(other, "out"), checkpoint=checkpoint)
+
+    def test_unknown_quantization_is_named(self):
+        with self.assertRaisesRegex(ValueError, "--quantization=int4"):
+            _export(self.model_dir, tempfile.mkdtemp() + "/x", quantizations=("int4",))
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,154 @@
+"""Turns a run's generators into a SavedModel and TFLite files, and proves each one.
+
+Every written artifact is run on held-out images (SavedModel through TensorFlow, .tflite
+through LiteRT's Interpreter) and compared with the trained Keras generator; the figures go
+to ``export_report.json``. The default artifacts have PSNR floors that are the contract.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tf_cyclegan import config as config_lib
+from tf_cyclegan import models, parity, serving, tflite_export
+
+FORMATS = ("saved_model", "tflite")
+QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
+
+
+class ExportError(RuntimeError):
+    """The run cannot be exported as asked (no checkpoint, or one that does not match)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    """What to export, from where, to where."""
+
+    model_dir: str
+    export_dir: str
+    checkpoint: str | None = None
+    formats: tuple = ("saved_model", "tflite")
+    quantizations: tuple = ("float32", "float16")
+    tflite_size: int | None = None
+    dynamic_tflite: bool = True
+    representative_images: int = 32
+    parity_images: int = 4
+    overwrite: bool = False
+
+
+def load_generators(model_dir, checkpoint=None):
+    """Builds float32 generators from ``config.json`` and restores them from a checkpoint.
+
+    Returns:
+        (config, {"a2b": keras.Model, "b2a": keras.Model}, checkpoint path).
+    """
+    config = config_lib.load(model_dir)
+    path = checkpoint or tf.train.latest_checkpoint(model_dir)
+    if path is None:
+        raise ExportError(f"no checkpoint in {model_dir}; train first or pass --checkpoint")
+    generators = {
+        "a2b": models.build_generator(config.model, name="generator_a2b"),
+        "b2a": models.build_generator(config.model, name="generator_b2a"),
+    }
+    # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
+    owner = tf.train.Checkpoint(generator_a2b=generators["a2b"], generator_b2a=generators["b2a"])
+    try:
+        status = tf.train.Checkpoint(model=owner).restore(path)
+        status.expect_partial().assert_existing_objects_matched()
+    except (tf.errors.NotFoundError, AssertionError, ValueError) as e:
+        raise ExportError(
+            f"checkpoint {path} does not match the generators in {model_dir}/config.json "
+            f"({config.model.generator}, ngf={config.model.ngf}): {e}"
+        ) from e
+    return config, generators, path
+
+
+def _held_out(config, split, count, size):
+    """Held-out images in [-1, 1], or seeded noise when the dataset is not available here."""
+    from tf_cyclegan import data
+
+    try:
+        builder = data.get_builder(config.data.dataset, config.data.data_dir)
+        return data.sample_images(builder, split, count, size).numpy()
+    except (data.DataUnavailableError, ValueError, tf.errors.OpError) as e:
+        logging.warning("Using random images for %s: the dataset is unavailable (%s)", split, e)
+        rng = np.random.default_rng(0)
+        return rng.uniform(-1, 1, size=(count, size, size, 3)).astype(np.float32)
+
+
+def _validate(cfg):
+    for value, valid, flag in ((cfg.formats, FORMATS, "formats"),
+                               (cfg.quantizations, QUANTIZATIONS, "quantization")):  # fmt: skip
+        unknown = [v for v in value if v not in valid]
+        if unknown or not value:
+            raise ValueError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
+    if tf.io.gfile.exists(cfg.export_dir) and not cfg.overwrite:
+        raise FileExistsError(f"{cfg.export_dir} exists; pass --overwrite to replace it")
+
+
+def export(cfg):
+    """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
+    _validate(cfg)
+    config, generators, path = load_generators(cfg.model_dir, cfg.checkpoint)
+    multiple = models.size_multiple(config.model.generator)
+    size = cfg.tflite_size or config.data.crop_size
+    if size % multiple or size < 8:
+        raise ValueError(f"--tflite_size={size} must be a multiple of {multiple}, at least 8")
+    translator = serving.Translator(generators, multiple)
+    staging = tempfile.mkdtemp(
+        prefix=".export-", dir=os.path.dirname(os.path.abspath(cfg.export_dir))
+    )
+    report = {"checkpoint": path, "generator": config.model.generator, "tflite_size": size,
+              "artifacts": {}}  # fmt: skip
+    splits = {"a2b": ("testA", "trainA"), "b2a": ("testB", "trainB")}
+    try:
+        for direction, (split, train_split) in splits.items():
+            if "tflite" not in cfg.formats:
+                break
+            images = _held_out(config, split, cfg.parity_images, size)
+            expected = generators[direction](images, training=False).numpy()
+            rep = None
+            if "int8" in cfg.quantizations:
+                rep = _held_out(config, train_split, cfg.representative_images, size)
+            report["artifacts"].update(tflite_export.export_direction(
+                translator, direction, size, cfg.quantizations, cfg.dynamic_tflite, staging,
+                images, expected, rep,
+            ))  # fmt: skip
+        if "saved_model" in cfg.formats:
+            report["artifacts"]["saved_model"] = _export_saved_model(
+                translator, generators, config, staging, size, cfg.parity_images
+            )
+        with open(os.path.join(staging, "export_report.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        shutil.copy(os.path.join(cfg.model_dir, config_lib.CONFIG_FILE), staging)
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; an export is for sharing.
+        if tf.io.gfile.exists(cfg.export_dir):
+            shutil.rmtree(cfg.export_dir)
+        os.rename(staging, cfg.export_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _export_saved_model(translator, generators, config, staging, size, count):
+    path = os.path.join(staging, "saved_model")
+    tf.saved_model.save(translator, path, signatures=translator.signatures())
+    loaded = tf.saved_model.load(path)
+    worst = None
+    for direction, split in (("a2b", "testA"), ("b2a", "testB")):
+        images = _held_out(config, split, count, size)
+        expected = generators[direction](images, training=False).numpy()
+        actual = loaded.signatures[f"{direction}_float"](images=tf.constant(images))["images"]
+        figures = parity.compare(expected, actual.numpy())
+        if worst is None or figures["psnr_db"] < worst["psnr_db"]:
+            worst = figures
+    parity.check("saved_model", "saved_model", worst)
+    size_bytes = sum(os.path.getsize(os.path.join(d, f))
+                     for d, _, files in os.walk(path) for f in files)  # fmt: skip
+    return {"path": "saved_model", "size_bytes": size_bytes, **worst}

@@ -1,0 +1,110 @@
+"""The serving graph: both generators behind size-agnostic uint8 and float signatures.
+
+Signatures (the contract in export/README.md):
+- ``a2b`` / ``b2a``: ``images`` uint8 [batch, height, width, 3], any height and width >= 1
+  -> ``images`` uint8 of the same shape.
+- ``a2b_float`` / ``b2a_float``: ``images`` float32 [batch, height, width, 3] in [-1, 1]
+  -> float32 of the same shape in [-1, 1].
+Padding to what the network needs (reflection, then edge-replication for tiny images) and
+cropping back happen inside the graph.
+"""
+
+import tensorflow as tf
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+def pad_to_multiple(images, multiple, minimum):
+    """Pads height and width up to a multiple of ``multiple`` (and at least ``minimum``).
+
+    Args:
+        images: float32 [batch, height, width, 3].
+
+    Returns:
+        (padded float32 [batch, H, W, 3], height, width) with the original height, width.
+    """
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    target_h = tf.maximum((height + multiple - 1) // multiple * multiple, minimum)
+    target_w = tf.maximum((width + multiple - 1) // multiple * multiple, minimum)
+    # SYMMETRIC padding may add at most the current size, so an image smaller than the
+    # target grows in doubling steps; enough steps for a 1-pixel image to reach the target.
+    x = images
+    for _ in range(max(1, (max(multiple, minimum) - 1).bit_length())):
+        h, w = tf.shape(x)[1], tf.shape(x)[2]
+        step_h = tf.minimum(target_h - h, h)
+        step_w = tf.minimum(target_w - w, w)
+        x = tf.pad(x, [[0, 0], [0, step_h], [0, step_w], [0, 0]], mode="SYMMETRIC")
+    # An explicit channel count keeps the graph free of dynamic-channel ops (TFLite builtins).
+    x = tf.reshape(x, tf.stack([shape[0], target_h, target_w, 3]))
+    return x, height, width
+
+
+class Translator(tf.Module):
+    """Both generators with their preprocessing, ready for ``tf.saved_model.save``.
+
+    Args:
+        generators: {"a2b": keras.Model, "b2a": keras.Model}, float32 [-1, 1] in and out.
+        multiple: height and width the generators need to be multiples of.
+        minimum: the smallest height and width they accept.
+    """
+
+    def __init__(self, generators, multiple, minimum=8):
+        super().__init__(name="translator")
+        self._generators = generators
+        self.multiple, self.minimum = multiple, minimum
+        # Track the raw tf.Variables: a Module that only holds a Keras 3 model exports
+        # without weights to TFLite.
+        self.weights_a2b = [v.value for v in generators["a2b"].variables]
+        self.weights_b2a = [v.value for v in generators["b2a"].variables]
+        float_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
+        uint8_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+        for direction in DIRECTIONS:
+            run_float = self._float_fn(direction)
+            setattr(
+                self, f"{direction}_float", tf.function(run_float, input_signature=[float_spec])
+            )
+            run_uint8 = self._uint8_fn(run_float)
+            setattr(self, direction, tf.function(run_uint8, input_signature=[uint8_spec]))
+
+    def _float_fn(self, direction):
+        generator = self._generators[direction]
+
+        def translate(images):
+            padded, height, width = pad_to_multiple(images, self.multiple, self.minimum)
+            outputs = generator(padded, training=False)
+            return {"images": outputs[:, :height, :width, :]}
+
+        return translate
+
+    def _uint8_fn(self, run_float):
+        def translate(images):
+            x = tf.cast(images, tf.float32) / 127.5 - 1.0
+            y = run_float(x)["images"]
+            y = tf.clip_by_value(tf.round((y + 1.0) * 127.5), 0.0, 255.0)
+            return {"images": tf.cast(y, tf.uint8)}
+
+        return translate
+
+    def tflite_function(self, direction, size):
+        """A float32 [-1, 1] concrete function for TFLite, batch 1.
+
+        Args:
+            size: a fixed height and width (a valid multiple: no padding ops), or None for a
+                dynamic size (padded and cropped in the graph).
+        """
+        if size is None:
+            spec = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
+            return tf.function(self._float_fn(direction)).get_concrete_function(spec)
+        generator = self._generators[direction]
+        spec = tf.TensorSpec([1, size, size, 3], tf.float32, name="images")
+        run = tf.function(lambda images: {"images": generator(images, training=False)})
+        return run.get_concrete_function(spec)
+
+    def signatures(self):
+        """The serving signatures, for ``tf.saved_model.save(..., signatures=...)``."""
+        out = {}
+        for direction in DIRECTIONS:
+            out[direction] = getattr(self, direction).get_concrete_function()
+            out[f"{direction}_float"] = getattr(self, f"{direction}_float").get_concrete_function()
+        return out
