@@ -60,12 +60,14 @@ class DataConfig:
 
     dataset: str = "synthetic"
     data_dir: str | None = None
+    preprocess: str = "resize_and_crop"
     load_size: int = 286
     crop_size: int = 256
     flip: bool = True
     batch_size: int = 1
     max_dataset_size: int | None = None
     num_samples: int = 4
+    cache: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +143,7 @@ def load(model_dir):
 
 def validate(config):
     """Raises ValueError naming the first bad option and what to use instead."""
-    from tf_cyclegan import layers, losses, models, schedules  # Heavy; only when validating.
+    from tf_cyclegan import data, layers, losses, models, schedules  # Heavy; when validating.
 
     m, d, t = config.model, config.data, config.train
     choices = [
@@ -152,6 +154,7 @@ def validate(config):
         ("upsample", m.upsample, models.UPSAMPLE_MODES),
         ("gan_mode", config.loss.gan_mode, losses.GAN_MODES),
         ("lr_policy", config.optim.lr_policy, schedules.LR_POLICIES),
+        ("preprocess", d.preprocess, data.PREPROCESS_MODES),
     ]
     for flag, value, valid in choices:
         if value not in valid:
@@ -167,6 +170,15 @@ def validate(config):
             f"--crop_size={d.crop_size} does not fit --generator={m.generator}: use a multiple "
             f"of {multiple} that is at least {max(multiple, 8)}"
         )
+    if d.preprocess in data.VARIABLE_SIZE_MODES:
+        if d.batch_size != 1 or config.loss.pool_size != 0:
+            raise ValueError(
+                f"--preprocess={d.preprocess} gives images of varying size: use --batch_size=1 "
+                "and --pool_size=0 (the in-graph pool holds fixed-size images), or a cropping "
+                "mode such as resize_and_crop"
+            )
+    if d.cache and d.preprocess != "resize_and_crop":
+        raise ValueError(f"--cache works with --preprocess=resize_and_crop, not {d.preprocess}")
     if d.load_size < d.crop_size:
         raise ValueError(f"--load_size={d.load_size} must be >= --crop_size={d.crop_size}")
     if config.loss.pool_size < 0:

@@ -4,14 +4,18 @@ Order and augmentation are pure functions of (seed, epoch, position), so a resum
 reads exactly the batches an uninterrupted run would have read.
 """
 
-import dataclasses
+import os
 import socket
 import threading
 
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from absl import logging
 
-from tf_cyclegan import synthetic  # noqa: F401  (registers the synthetic_shapes builder)
+from tf_cyclegan import (
+    folder_datasets,
+    synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
+)
 
 SPLITS = ("trainA", "trainB", "testA", "testB")
 BUILTIN = {"synthetic": "synthetic_shapes"}
@@ -46,43 +50,76 @@ def tfds_name(dataset):
     if dataset.startswith("cycle_gan/"):
         return dataset
     raise ValueError(
-        f"unknown dataset {dataset!r}; expected 'synthetic' or 'cycle_gan/<config>' "
-        "(e.g. cycle_gan/horse2zebra)"
+        f"unknown dataset {dataset!r}; expected 'synthetic', 'cycle_gan/<config>' "
+        "(e.g. cycle_gan/horse2zebra) or a folder holding trainA/ and trainB/"
+    )
+
+
+def get_builder_class_config(name):
+    """Validates 'family/config' against the installed TFDS, listing the valid configs."""
+    family, config_name = name.split("/", 1)
+    configs = sorted(tfds.builder_cls(family).builder_configs)
+    if config_name not in configs:
+        valid = ", ".join(f"{family}/{c}" for c in configs)
+        raise ValueError(f"unknown dataset {name!r}; expected one of: {valid}")
+    return config_name
+
+
+def _offline_recipe(dataset, data_dir):
+    flag = f" --data_dir={data_dir}" if data_dir else ""
+    archive = dataset.split("/", 1)[1] + ".zip"
+    return (
+        f"Get {archive} on a machine with network (or any mirror), then prepare it here:\n"
+        f"  python -m tf_cyclegan.prepare --dataset={dataset} --source=/path/{archive}{flag}\n"
+        f"  python -m tf_cyclegan.train --dataset={dataset}{flag}\n"
+        "Or train on the built-in data with --dataset=synthetic."
     )
 
 
 def get_builder(dataset, data_dir=None):
     """Returns a prepared TFDS builder for ``dataset``, preparing it when that is possible.
 
+    Args:
+        dataset: 'synthetic', 'cycle_gan/<config>', or a folder holding trainA/, trainB/
+            (and optionally testA/, testB/), prepared once into ``data_dir``.
+        data_dir: the TFDS data directory, or None for TFDS's default.
+
     Raises:
-        ValueError: the name or config is unknown.
+        ValueError: the name or config is unknown, or a folder lacks a domain.
         DataUnavailableError: not prepared, and the download server is unreachable.
     """
+    if os.path.isdir(dataset):
+        builder = folder_datasets.CycleGANFolder(
+            config=folder_datasets.folder_config(dataset), data_dir=data_dir
+        )
+        if not builder.is_prepared():
+            builder.download_and_prepare()
+            if builder.skipped:
+                logging.warning(
+                    "Skipped %d unreadable file(s) in %s", len(builder.skipped), dataset
+                )
+        return builder
     name = tfds_name(dataset)
     if "/" in name:
-        family, config_name = name.split("/", 1)
-        configs = sorted(tfds.builder_cls(family).builder_configs)
-        if config_name not in configs:
-            valid = ", ".join(f"{family}/{c}" for c in configs)
-            raise ValueError(f"unknown dataset {dataset!r}; expected one of: {valid}")
+        get_builder_class_config(name)
     builder = tfds.builder(name, data_dir=data_dir)
     if builder.is_prepared():
         return builder
     if name.startswith("cycle_gan/") and not _host_reachable(CYCLE_GAN_HOST):
-        archive = name.split("/")[1] + ".zip"
         raise DataUnavailableError(
             f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
-            f"unreachable from this machine. Download {archive} elsewhere and place the "
-            f"genuine archive in {builder.data_dir.split(name)[0]}downloads/manual/{archive}, "
-            "or pass --data_dir=DIR of a machine-prepared copy; or train on the built-in "
-            "data with --dataset=synthetic."
+            f"unreachable from this machine.\n{_offline_recipe(dataset, data_dir)}"
         )
     builder.download_and_prepare()
     return builder
 
 
 def num_examples(builder, split, max_dataset_size=None):
-    n = builder.info.splits[split].num_examples
+    """Images in ``split``, capped at ``max_dataset_size``."""
+    if split in builder.info.splits:
+        n = builder.info.splits[split].num_examples
+    else:  # Builders without recorded sizes (tfds.testing.mock_data): count.
+        n = int(_encoded(builder, split, None).reduce(0, lambda count, _: count + 1))
     return n if max_dataset_size is None else min(n, max_dataset_size)
 
 
@@ -98,21 +135,66 @@ def steps_per_epoch(builder, data_config, global_batch_size):
     return longest // global_batch_size
 
 
-def preprocess(image, data_config, seed):
-    """Training augmentation: bicubic resize to load_size, random crop, random flip.
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+VARIABLE_SIZE_MODES = ("scale_width", "none")
+
+
+def _resize(x, height, width):
+    return tf.clip_by_value(tf.image.resize(x, [height, width], method="bicubic"), 0.0, 255.0)
+
+
+def _scale_width(x, width, min_height):
+    """Width to ``width``, height keeping the aspect ratio but at least ``min_height``."""
+    shape = tf.cast(tf.shape(x)[:2], tf.float32)
+    height = tf.maximum(tf.round(width * shape[0] / shape[1]), float(min_height))
+    return _resize(x, tf.cast(height, tf.int32), width)
+
+
+def _at_least(x, size):
+    """Upscales (keeping the aspect ratio) so both sides are at least ``size``."""
+    shape = tf.cast(tf.shape(x)[:2], tf.float32)
+    scale = tf.maximum(1.0, size / tf.reduce_min(shape))
+    new = tf.cast(tf.math.ceil(shape * scale), tf.int32)
+    return tf.cond(scale > 1.0, lambda: _resize(x, new[0], new[1]), lambda: x)
+
+
+def _round_to_multiple(x, multiple=4):
+    shape = tf.shape(x)[:2]
+    new = tf.maximum((shape + multiple // 2) // multiple * multiple, multiple)
+    return tf.cond(tf.reduce_all(new == shape), lambda: x, lambda: _resize(x, new[0], new[1]))
+
+
+def preprocess(image, data_config, seed, resized=False):
+    """Training augmentation, as the official ``--preprocess`` modes (bicubic resizing).
+
+    - resize_and_crop: resize to load_size x load_size, random crop_size crop.
+    - crop: random crop_size crop (smaller images are upscaled first).
+    - scale_width: width to load_size, aspect kept (height >= crop_size); varying size.
+    - scale_width_and_crop: scale_width, then a random crop_size crop.
+    - none: sides rounded to multiples of 4; varying size.
+    Then a random horizontal flip unless ``flip`` is off.
 
     Args:
         image: uint8 [height, width, 3].
         data_config: a ``DataConfig``.
         seed: int32 [2], seeds the stateless crop and flip.
+        resized: the image is already resized to load_size (cached resize_and_crop).
 
     Returns:
-        float32 [crop_size, crop_size, 3] in [-1, 1].
+        float32 [crop_size, crop_size, 3] in [-1, 1] (other sizes for varying-size modes).
     """
-    load, crop = data_config.load_size, data_config.crop_size
-    x = tf.image.resize(image, [load, load], method="bicubic")
-    x = tf.clip_by_value(x, 0.0, 255.0)
-    x = tf.image.stateless_random_crop(x, [crop, crop, 3], seed=seed)
+    mode, load, crop = data_config.preprocess, data_config.load_size, data_config.crop_size
+    if mode not in PREPROCESS_MODES:
+        raise ValueError(f"unknown preprocess {mode!r}; expected one of {PREPROCESS_MODES}")
+    x = tf.cast(image, tf.float32)
+    if mode == "resize_and_crop" and not resized:
+        x = _resize(x, load, load)
+    elif mode.startswith("scale_width"):
+        x = _scale_width(x, load, crop)
+    if mode.endswith("crop"):
+        x = tf.image.stateless_random_crop(_at_least(x, crop), [crop, crop, 3], seed=seed)
+    else:
+        x = _round_to_multiple(x)
     if data_config.flip:
         x = tf.image.stateless_random_flip_left_right(x, seed=seed + 1)
     return x / 127.5 - 1.0
@@ -175,11 +257,17 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     cap = data_config.max_dataset_size
     spe = steps_per_epoch(builder, data_config, global_batch_size)
     per_epoch = spe * global_batch_size
+    # --cache keeps images decoded and resized (the deterministic part) in memory.
+    resized = data_config.cache and data_config.preprocess == "resize_and_crop"
+    load = data_config.load_size
     domains = []
     for split in ("trainA", "trainB"):
         n = num_examples(builder, split, cap)
+        ds = _encoded(builder, split, cap)
+        if resized:
+            ds = ds.map(lambda e: _decode_resized(e, load), num_parallel_calls=tf.data.AUTOTUNE)
         # batch(n + 1) reads to the end, so the cache is complete after one pull.
-        domains.append((_encoded(builder, split, cap).cache().batch(n + 1), n))
+        domains.append((ds.cache().batch(n + 1), n))
 
     start_epoch, skip_steps = divmod(start_step, spe)
     per_pipeline = global_batch_size // context.num_input_pipelines
@@ -197,15 +285,22 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
 
     def augment(e, i, a, b):
         key = tf.cast(tf.stack([seed * 1_000_003 + e, 4 * i]), tf.int32)
+        if not resized:
+            a, b = decode(a), decode(b)
         return {
-            "a": preprocess(decode(a), data_config, key),
-            "b": preprocess(decode(b), data_config, key + [0, 2]),
+            "a": preprocess(a, data_config, key, resized),
+            "b": preprocess(b, data_config, key + [0, 2], resized),
         }
 
     ds = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch)
     ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(per_replica, drop_remainder=True)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _decode_resized(encoded, size):
+    """Encoded bytes -> uint8 [size, size, 3], the deterministic part of resize_and_crop."""
+    return tf.cast(_resize(tf.cast(decode(encoded), tf.float32), size, size), tf.uint8)
 
 
 def _slices(x):
@@ -233,11 +328,3 @@ def paired_test_set(builder, split, size):
     )
     images, truths = zip(*ds.batch(256))
     return tf.concat(images, 0), tf.concat(truths, 0)
-
-
-@dataclasses.dataclass(frozen=True)
-class Datasets:
-    """What the trainer needs from the data side."""
-
-    builder: object
-    steps_per_epoch: int

@@ -13,9 +13,20 @@ from tf_cyclegan import distribute, layers, losses, models, schedules
 
 # Data.
 _DATASET = flags.DEFINE_string(
-    "dataset", "synthetic", "'synthetic' (built in, no download) or 'cycle_gan/<config>'."
+    "dataset",
+    "synthetic",
+    "'synthetic' (built in, no download), 'cycle_gan/<config>', or a "
+    "folder holding trainA/ and trainB/ (optionally testA/, testB/).",
 )
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory (TFDS default if unset).")
+_PREPROCESS = flags.DEFINE_enum(
+    "preprocess", "resize_and_crop",
+    ["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none"],
+    "How training images are resized and cropped (the official modes).",
+)  # fmt: skip
+_CACHE = flags.DEFINE_boolean(
+    "cache", False, "Keep decoded, resized images in memory (resize_and_crop only)."
+)
 _LOAD_SIZE = flags.DEFINE_integer("load_size", 286, "Images are resized to this square size...")
 _CROP_SIZE = flags.DEFINE_integer("crop_size", 256, "...then randomly cropped to this size.")
 _NO_FLIP = flags.DEFINE_boolean("no_flip", False, "Disable random horizontal flips.")
@@ -113,7 +124,8 @@ def config_from_flags():
             epochs_decay=_EPOCHS_DECAY.value, lr_decay_epochs=_LR_DECAY_EPOCHS.value,
         ),
         data=config_lib.DataConfig(
-            dataset=dataset, data_dir=_DATA_DIR.value, load_size=_LOAD_SIZE.value,
+            dataset=dataset, data_dir=_DATA_DIR.value, preprocess=_PREPROCESS.value,
+            cache=_CACHE.value, load_size=_LOAD_SIZE.value,
             crop_size=_CROP_SIZE.value, flip=not _NO_FLIP.value, batch_size=_BATCH_SIZE.value,
             max_dataset_size=_MAX_DATASET_SIZE.value, num_samples=_NUM_SAMPLES.value,
         ),
