@@ -87,6 +87,8 @@ class TrainConfig:
     mixed_precision: str | None = None
     strategy: str = "auto"
     num_cpu_devices: int = 1
+    eval_every: int | None = None
+    inception_weights: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -93,6 +93,14 @@ _MIXED_PRECISION = flags.DEFINE_enum(
     "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
 )  # fmt: skip
 
+# Evaluation.
+_EVAL_EVERY = flags.DEFINE_integer(
+    "eval_every", None, "Steps between test-set evaluations in TensorBoard (also at the end)."
+)
+_INCEPTION_WEIGHTS = flags.DEFINE_string(
+    "inception_weights", None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
+)
+
 # Distribution.
 _STRATEGY = flags.DEFINE_enum(
     "strategy", "auto", distribute.STRATEGIES,
@@ -137,6 +145,7 @@ def config_from_flags():
             log_every=_LOG_EVERY.value, deterministic=_DETERMINISTIC.value,
             jit_compile=_JIT_COMPILE.value, mixed_precision=_MIXED_PRECISION.value,
             strategy=_STRATEGY.value, num_cpu_devices=_NUM_CPU_DEVICES.value,
+            eval_every=_EVAL_EVERY.value, inception_weights=_INCEPTION_WEIGHTS.value,
         ),
     )  # fmt: skip
 

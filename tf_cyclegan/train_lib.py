@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import cyclegan, data, distribute, metrics, summaries
+from tf_cyclegan import cyclegan, data, distribute, evaluation, summaries
 
 # Parts of the config that must not change when a run resumes (the train part may).
 _FIXED_PARTS = ("model", "loss", "optim", "data")
@@ -73,17 +73,11 @@ def _write_samples(model, samples, model_dir, step, writer):
             summaries.write_png(image, os.path.join(model_dir, "samples", name))
 
 
-def evaluate_paired(model, builder, size):
-    """Ground-truth translation error on the test splits, or {} without ground truth."""
-    results = {}
-    for direction, split in (("a2b", "testA"), ("b2a", "testB")):
-        pairs = data.paired_test_set(builder, split, size)
-        if pairs is None:
-            return {}
-        error = metrics.paired_translation_error(
-            lambda x, d=direction: model.translate(x, d), *pairs
-        )
-        results.update({f"{direction}/{k}": v for k, v in error.items()})
+def _evaluate(model, builder, config, inception_model, writer, step):
+    results = evaluation.evaluate(model.translate, builder, config.data.crop_size, inception_model)
+    with writer.as_default(step=step):
+        for name, value in results.items():
+            tf.summary.scalar(f"eval/{name}", value)
     return results
 
 
@@ -139,6 +133,11 @@ def train(config, strategy=None):
         lambda ctx: data.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
     )
     iterator = iter(dataset)
+    inception_model = None
+    if chief and cfg.inception_weights:
+        from tf_cyclegan import inception
+
+        inception_model = inception.load(cfg.inception_weights)
     progress = _Progress(total, spe, global_batch, start)
     losses = {}
     for step in range(start + 1, total + 1):
@@ -155,18 +154,18 @@ def train(config, strategy=None):
                 tf.summary.scalar("images_per_second", progress.images_per_second)
         if chief and (step % cfg.sample_every == 0 or step == total):
             _write_samples(model, samples, model_dir, step, writer)
+        if chief and cfg.eval_every and step % cfg.eval_every == 0 and step != total:
+            _evaluate(model, builder, config, inception_model, writer, step)
         if step % cfg.checkpoint_every == 0 or step == total:
             manager.save(checkpoint_number=step)
     if not chief:
         tf.io.gfile.rmtree(save_dir)
 
-    results = evaluate_paired(model, builder, size) if chief and total > start else {}
-    if results:
-        with writer.as_default(step=total):
-            for name, value in results.items():
-                tf.summary.scalar(f"eval/{name}", value)
+    results = {}
+    if chief and total > start:
+        results = _evaluate(model, builder, config, inception_model, writer, total)
         with tf.io.gfile.GFile(os.path.join(model_dir, "eval.json"), "w") as f:
             json.dump({"step": total, **results}, f, indent=2)
-        print("Held-out translation error:", json.dumps(results, indent=1), flush=True)
+        print("Held-out evaluation:", json.dumps(results, indent=1), flush=True)
     writer.flush()
     return {"step": int(model.step.numpy()), "losses": losses, "eval": results, "model": model}

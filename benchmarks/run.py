@@ -1,0 +1,156 @@
+r"""The benchmark suite: train step vs this machine's measured peak, input pipeline, exports.
+
+  python benchmarks/run.py                       # under 10 minutes on a 2-core CPU
+  python benchmarks/run.py --budget_seconds=0    # everything, however long it takes
+
+Prints a table and writes JSON (--json). Configurations that would overrun the budget are
+listed as skipped, with their estimated cost. Images/s counts images per domain.
+"""
+
+import json
+import statistics
+import tempfile
+import time
+
+from absl import app, flags
+
+_BUDGET = flags.DEFINE_integer("budget_seconds", 540, "Stop starting new work after this; 0: none.")
+_STEPS = flags.DEFINE_integer("steps", 3, "Timed train steps per configuration (after 1 warm-up).")
+_SIZES = flags.DEFINE_list("sizes", "128,256", "Crop sizes.")
+_GENERATORS = flags.DEFINE_list("generators", "resnet_9blocks,resnet_6blocks", "Generators.")
+_JSON = flags.DEFINE_string("json", "benchmark_results.json", "Where to write the results.")
+# XLA on this CPU measured ~6x slower than the plain step; the estimate uses that.
+_XLA_SLOWDOWN = 7.0
+
+
+def matmul_peak_gflops(n=2048, repeats=10):
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal([n, n], [1, 2])
+
+    @tf.function
+    def run(x):
+        for _ in range(repeats):
+            x = tf.matmul(x, a) * 1e-3
+        return x
+
+    run(a).numpy()
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        run(a).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 * repeats / statistics.median(times) / 1e9
+
+
+def train_step(generator, size, jit_compile, steps):
+    import tensorflow as tf
+
+    from tf_cyclegan import config as config_lib
+    from tf_cyclegan import cyclegan
+
+    config = config_lib.Config(
+        model=config_lib.ModelConfig(generator=generator),
+        data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
+        train=config_lib.TrainConfig(jit_compile=jit_compile),
+    )
+    model = cyclegan.CycleGAN(config, steps_per_epoch=1000)
+    images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
+    ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
+    iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
+    model.train_step(iterator)["generator/total"].numpy()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.train_step(iterator)["generator/total"].numpy()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def input_pipeline_images_per_second(batches=300):
+    from tf_cyclegan import config as config_lib
+    from tf_cyclegan import data
+
+    builder = data.get_builder("synthetic")
+    ds = data.train_dataset(builder, config_lib.DataConfig(), seed=0, global_batch_size=1)
+    iterator = iter(ds)
+    for _ in range(20):
+        next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    return 2 * batches / (time.perf_counter() - start)
+
+
+def exported_models(size=256):
+    """Size and LiteRT latency of float32 and float16 ResNet-9 generators (random weights)."""
+    import os
+
+    import numpy as np
+
+    from tf_cyclegan import config as config_lib
+    from tf_cyclegan import models, serving, tflite_export
+
+    generator = models.build_generator(config_lib.ModelConfig())
+    translator = serving.Translator({"a2b": generator, "b2a": generator}, 4)
+    image = np.zeros((size, size, 3), np.float32)
+    out, folder = {}, tempfile.mkdtemp()
+    for quantization in ("float32", "float16"):
+        model = tflite_export.convert(translator.tflite_function("a2b", size), translator,
+                                      quantization)  # fmt: skip
+        path = os.path.join(folder, f"{quantization}.tflite")
+        with open(path, "wb") as f:
+            f.write(model)
+        out[f"resnet_9blocks_{size}_{quantization}"] = {
+            "size_mb": round(len(model) / 2**20, 1),
+            "latency_ms_1_thread": tflite_export.latency_ms(path, image, 1, repeats=3),
+            "latency_ms_2_threads": tflite_export.latency_ms(path, image, 2, repeats=3),
+        }
+    return out
+
+
+def main(argv):
+    del argv
+    from tf_cyclegan import config as config_lib
+    from tf_cyclegan import flops
+
+    start, budget = time.perf_counter(), _BUDGET.value
+    left = lambda: float("inf") if not budget else budget - (time.perf_counter() - start)  # noqa: E731
+    peak = matmul_peak_gflops()
+    results = {"matmul_peak_gflops": round(peak, 1), "train_step": {}, "skipped": {}}
+    print(f"measured fp32 matmul peak: {peak:.1f} GFLOP/s")
+    print(f"{'configuration':<32}{'ms/step':>10}{'images/s':>10}{'GFLOP/s':>10}{'of peak':>9}")
+    configs = [(g, int(s), xla) for xla in (False, True) for s in _SIZES.value
+               for g in _GENERATORS.value]  # fmt: skip
+    for index, (generator, size, xla) in enumerate(configs):
+        name = f"{generator} {size}px{' XLA' if xla else ''}"
+        work = flops.iteration_flops(config_lib.ModelConfig(generator=generator), size)
+        estimate = (_STEPS.value + 1) * work / (0.5 * peak * 1e9) + 20
+        estimate *= _XLA_SLOWDOWN if xla else 1.0
+        if index > 0 and estimate > left():
+            results["skipped"][name] = f"estimated {estimate:.0f} s, {max(left(), 0):.0f} s left"
+            print(f"{name:<32}  skipped: {results['skipped'][name]}", flush=True)
+            continue
+        seconds = train_step(generator, size, xla, _STEPS.value)
+        achieved = work / seconds / 1e9
+        results["train_step"][name] = {
+            "ms_per_step": round(1000 * seconds), "images_per_second": round(1 / seconds, 3),
+            "tflop_per_step": round(work / 1e12, 3), "achieved_gflops": round(achieved, 1),
+            "fraction_of_peak": round(achieved / peak, 3),
+        }  # fmt: skip
+        print(f"{name:<32}{1000 * seconds:>10.0f}{1 / seconds:>10.3f}{achieved:>10.1f}"
+              f"{achieved / peak:>9.0%}", flush=True)  # fmt: skip
+        if not xla and name.startswith(_GENERATORS.value[-1]) and size == int(_SIZES.value[-1]):
+            results["input_pipeline_images_per_second"] = round(input_pipeline_images_per_second())
+            print(f"input pipeline: {results['input_pipeline_images_per_second']} images/s")
+            if left() > 120:
+                results["exported"] = exported_models()
+                for key, value in results["exported"].items():
+                    print(f"{key}: {value}")
+    with open(_JSON.value, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"Wrote {_JSON.value} in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    app.run(main)
