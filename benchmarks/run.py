@@ -16,7 +16,7 @@ import time
 
 from absl import app, flags
 
-_BUDGET = flags.DEFINE_integer("budget_seconds", 540, "Stop starting new work after this; 0: none.")
+_BUDGET = flags.DEFINE_integer("budget_seconds", 570, "Stop starting new work after this; 0: none.")
 _STEPS = flags.DEFINE_integer("steps", 3, "Timed train steps per configuration (after 1 warm-up).")
 _SIZES = flags.DEFINE_list("sizes", "128,256", "Crop sizes.")
 _GENERATORS = flags.DEFINE_list("generators", "resnet_9blocks,resnet_6blocks", "Generators.")

@@ -51,7 +51,8 @@ class Translator(tf.Module):
 
     def __init__(self, generators, multiple, minimum=8):
         super().__init__(name="translator")
-        self._generators = generators
+        # Not an attribute: a tracked Keras model would store every weight a second time.
+        self._generator = generators.__getitem__
         self.multiple, self.minimum = multiple, minimum
         # Track the raw tf.Variables: a Module that only holds a Keras 3 model exports
         # without weights to TFLite.
@@ -68,7 +69,7 @@ class Translator(tf.Module):
             setattr(self, direction, tf.function(run_uint8, input_signature=[uint8_spec]))
 
     def _float_fn(self, direction):
-        generator = self._generators[direction]
+        generator = self._generator(direction)
 
         def translate(images):
             padded, height, width = pad_to_multiple(images, self.multiple, self.minimum)
@@ -96,7 +97,7 @@ class Translator(tf.Module):
         if size is None:
             spec = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
             return tf.function(self._float_fn(direction)).get_concrete_function(spec)
-        generator = self._generators[direction]
+        generator = self._generator(direction)
         spec = tf.TensorSpec([1, size, size, 3], tf.float32, name="images")
         run = tf.function(lambda images: {"images": generator(images, training=False)})
         return run.get_concrete_function(spec)
