@@ -35,7 +35,7 @@ def _host_reachable(host, port=443, timeout=5.0):
             socket.create_connection((host, port), timeout=timeout).close()
             result.append(True)
         except OSError:
-            pass
+            return  # Unreachable: result stays empty.
 
     thread = threading.Thread(target=probe, daemon=True)
     thread.start()

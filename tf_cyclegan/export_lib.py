@@ -107,12 +107,16 @@ def export(cfg):
     report = {"checkpoint": path, "generator": config.model.generator, "tflite_size": size,
               "artifacts": {}}  # fmt: skip
     splits = {"a2b": ("testA", "trainA"), "b2a": ("testB", "trainB")}
+    # Held-out images and the trained generators' outputs: the reference for every artifact.
+    held_out = {}
+    for direction, (split, _) in splits.items():
+        images = _held_out(config, split, cfg.parity_images, size)
+        held_out[direction] = (images, generators[direction](images, training=False).numpy())
     try:
-        for direction, (split, train_split) in splits.items():
+        for direction, (_, train_split) in splits.items():
             if "tflite" not in cfg.formats:
                 break
-            images = _held_out(config, split, cfg.parity_images, size)
-            expected = generators[direction](images, training=False).numpy()
+            images, expected = held_out[direction]
             rep = None
             if "int8" in cfg.quantizations:
                 rep = _held_out(config, train_split, cfg.representative_images, size)
@@ -121,9 +125,7 @@ def export(cfg):
                 images, expected, rep,
             ))  # fmt: skip
         if "saved_model" in cfg.formats:
-            report["artifacts"]["saved_model"] = _export_saved_model(
-                translator, generators, config, staging, size, cfg.parity_images
-            )
+            report["artifacts"]["saved_model"] = _export_saved_model(translator, staging, held_out)
         with open(os.path.join(staging, "export_report.json"), "w") as f:
             json.dump(report, f, indent=2)
         shutil.copy(os.path.join(cfg.model_dir, config_lib.CONFIG_FILE), staging)
@@ -136,14 +138,13 @@ def export(cfg):
     return report
 
 
-def _export_saved_model(translator, generators, config, staging, size, count):
+def _export_saved_model(translator, staging, held_out):
+    """Writes the SavedModel, reloads it, and compares it with the reference outputs."""
     path = os.path.join(staging, "saved_model")
     tf.saved_model.save(translator, path, signatures=translator.signatures())
     loaded = tf.saved_model.load(path)
     worst = None
-    for direction, split in (("a2b", "testA"), ("b2a", "testB")):
-        images = _held_out(config, split, count, size)
-        expected = generators[direction](images, training=False).numpy()
+    for direction, (images, expected) in held_out.items():
         actual = loaded.signatures[f"{direction}_float"](images=tf.constant(images))["images"]
         figures = parity.compare(expected, actual.numpy())
         if worst is None or figures["psnr_db"] < worst["psnr_db"]:
