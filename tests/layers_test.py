@@ -20,6 +20,32 @@ class InstanceNormalizationTest(tf.test.TestCase, parameterized.TestCase):
                                                     scale=False)  # fmt: skip
         self.assertAllClose(layers.InstanceNormalization()(x), reference(x), atol=1e-5)
 
+    @parameterized.parameters(False, True)
+    def test_training_gradients_equal_autodiff_of_the_formula(self, in_function):
+        x = 3.0 + 2.0 * tf.random.stateless_normal([2, 5, 7, 3], seed=[1, 2])
+        weights = tf.random.stateless_normal([2, 5, 7, 3], seed=[3, 4])
+
+        def formula(x):
+            mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+            return (x - mean) / tf.sqrt(variance + 1e-5)
+
+        def first_and_second_order(normalize):
+            with tf.GradientTape() as outer:
+                outer.watch(x)
+                with tf.GradientTape() as inner:
+                    inner.watch(x)
+                    score = tf.reduce_sum(tf.sin(normalize(x) * weights))
+                grad = inner.gradient(score, x)
+                penalty = tf.reduce_sum(tf.square(grad))  # As in the WGAN-GP penalty.
+            return grad, outer.gradient(penalty, x)
+
+        norm = layers.InstanceNormalization()
+        run = tf.function(first_and_second_order) if in_function else first_and_second_order
+        got = run(lambda x: norm(x, training=True))
+        want = first_and_second_order(formula)
+        self.assertAllClose(got[0], want[0], atol=1e-5)
+        self.assertAllClose(got[1], want[1], atol=1e-4, rtol=1e-4)
+
     def test_mixed_precision_computes_in_float32_and_returns_float16(self):
         x = 3.0 + tf.random.stateless_normal([1, 4, 4, 2], seed=[1, 2])
         out = layers.InstanceNormalization(dtype="mixed_float16")(x)
