@@ -21,8 +21,8 @@ _STEPS = flags.DEFINE_integer("steps", 3, "Timed train steps per configuration (
 _SIZES = flags.DEFINE_list("sizes", "128,256", "Crop sizes.")
 _GENERATORS = flags.DEFINE_list("generators", "resnet_9blocks,resnet_6blocks", "Generators.")
 _JSON = flags.DEFINE_string("json", "benchmark_results.json", "Where to write the results.")
-# XLA's CPU convolutions measured 3.3x slower than the plain step here (ResNet-9, 128 px);
-# XLA rows time one step after the compiling one, and are estimated from the plain row.
+# XLA steps measured 2-4x slower than the plain step here (ResNet-9: 4.0x at 128 px, 1.9x at
+# 256); XLA rows time one step after the compiling one, and are estimated from the plain row.
 _XLA_SLOWDOWN = 3.5
 _XLA_COMPILE_SECONDS = 45
 
