@@ -1,12 +1,14 @@
 """Distribution is proven by comparison: 2 logical CPU replicas against 1 device, same batch."""
 
+import os
+
 import keras
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import cyclegan, distribute
+from tf_cyclegan import cyclegan, distribute, train_lib
 
 distribute.configure_cpu_devices(2)  # A no-op under pytest, where conftest.py did it.
 
@@ -53,6 +55,24 @@ class MirroredEquivalenceTest(tf.test.TestCase):
         self.assertEqual(pool.shape[0], 2)
         self.assertEqual(list(model.pool_a.count.numpy()), [1, 1])
         self.assertNotAllClose(pool[0, 0], pool[1, 0])
+
+    def test_resume_under_mirrored_gives_the_same_state_as_one_run(self):
+        # Each train() call gets a new strategy object, as a restarted process would.
+        overrides = {"train.deterministic": True, "data.batch_size": 1, "data.max_dataset_size": 8}
+        straight_dir = os.path.join(self.get_temp_dir(), "straight")
+        resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
+        straight = helpers.tiny_config(straight_dir, **overrides, **{"train.train_steps": 6})
+        train_lib.train(straight, distribute.make_strategy("mirrored", num_cpu_devices=2))
+        config = helpers.tiny_config(resumed_dir, **overrides)
+        for steps in (3, 6):
+            strategy = distribute.make_strategy("mirrored", num_cpu_devices=2)
+            result = train_lib.train(helpers.with_train_steps(config, steps), strategy)
+        self.assertEqual(result["step"], 6)
+        want, got = helpers.checkpoint_values(straight_dir), helpers.checkpoint_values(resumed_dir)
+        self.assertEqual(set(want), set(got))
+        self.assertTrue(any("pool_a/images" in n for n in want))
+        for name in want:
+            self.assertAllClose(got[name], want[name], atol=1e-6, rtol=1e-6, msg=name)
 
     def test_auto_picks_mirrored_when_several_devices_are_visible(self):
         self.assertIsInstance(distribute.make_strategy("auto", 2), tf.distribute.MirroredStrategy)

@@ -5,6 +5,8 @@ import functools
 import os
 import tempfile
 
+import tensorflow as tf
+
 from tf_cyclegan import config as config_lib
 
 
@@ -45,3 +47,17 @@ def tiny_config(model_dir, **overrides):
             config, **{part: dataclasses.replace(getattr(config, part), **fields)}
         )
     return config
+
+
+def with_train_steps(config, steps):
+    """``config`` with ``train.train_steps`` set to ``steps``."""
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, train_steps=steps))
+
+
+def checkpoint_values(model_dir):
+    """{checkpoint key: value} of the latest checkpoint in ``model_dir``, all state."""
+    path = tf.train.latest_checkpoint(model_dir)
+    # save_counter counts saves, which differ when a run stops halfway; it is not state.
+    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
+    names = [n for n, _ in tf.train.list_variables(path) if n not in skip]
+    return {n: tf.train.load_variable(path, n) for n in names}

@@ -12,18 +12,6 @@ from tf_cyclegan import config as config_lib
 from tf_cyclegan import train_lib
 
 
-def _with_steps(config, steps):
-    return dataclasses.replace(config, train=dataclasses.replace(config.train, train_steps=steps))
-
-
-def _checkpoint_values(model_dir):
-    path = tf.train.latest_checkpoint(model_dir)
-    # save_counter counts saves, which differ when a run stops halfway; it is not state.
-    skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
-    names = [n for n, _ in tf.train.list_variables(path) if n not in skip]
-    return {n: tf.train.load_variable(path, n) for n in names}
-
-
 class ExactResumeTest(tf.test.TestCase):
     def test_stopping_and_resuming_gives_the_same_weights_as_one_run(self):
         # 8 images, batch 2: 4 steps per epoch, so the resumed half starts mid-epoch 1
@@ -33,11 +21,14 @@ class ExactResumeTest(tf.test.TestCase):
         resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
         train_lib.train(helpers.tiny_config(straight_dir, **overrides, **{"train.train_steps": 6}))
         config = helpers.tiny_config(resumed_dir, **overrides)
-        train_lib.train(_with_steps(config, 3))
-        result = train_lib.train(_with_steps(config, 6))
+        train_lib.train(helpers.with_train_steps(config, 3))
+        result = train_lib.train(helpers.with_train_steps(config, 6))
 
         self.assertEqual(result["step"], 6)
-        straight, resumed = _checkpoint_values(straight_dir), _checkpoint_values(resumed_dir)
+        straight, resumed = (
+            helpers.checkpoint_values(straight_dir),
+            helpers.checkpoint_values(resumed_dir),
+        )
         self.assertEqual(set(straight), set(resumed))
         self.assertTrue(any("pool_a/images" in n for n in straight))
         self.assertTrue(any("optimizer/_iterations" in n for n in straight))
