@@ -101,13 +101,23 @@ class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
         self.assertIsInstance(model.generator_optimizer, keras.optimizers.LossScaleOptimizer)
 
     def test_jit_compiled_step_matches_the_plain_step(self):
+        # What is compared is well-conditioned on any CPU. Against a float64 computation of
+        # the same step, the XLA step's gradients agree to ~2e-6 of their scale; the plain
+        # step's agree as well with TF_ENABLE_ONEDNN_OPTS=0, but with oneDNN on an AVX-512
+        # CPU the cycle terms' gradients (which pass through the other generator's input
+        # gradient) moved by up to 4e-3 (KNOWN_TRAPS.md). So: every loss of the full step
+        # (forward values), and all four networks after one SGD step of the adversarial
+        # objective, whose gradients both sides computed to ~2e-6.
         strategy = tf.distribute.get_strategy()
-        plain_losses, plain_weights, _ = _one_sgd_step(strategy, self.get_temp_dir())
-        jit_losses, jit_weights, _ = _one_sgd_step(
-            strategy, self.get_temp_dir(), **{"train.jit_compile": True}
-        )
-        for name, value in jit_losses.items():
-            self.assertAllClose(value, plain_losses[name], rtol=1e-4, atol=1e-5, msg=name)
+        for objective in ({}, {"loss.lambda_a": 0.0, "loss.lambda_b": 0.0}):
+            plain_losses, plain_weights, _ = _one_sgd_step(
+                strategy, self.get_temp_dir(), **objective
+            )
+            jit_losses, jit_weights, _ = _one_sgd_step(
+                strategy, self.get_temp_dir(), **objective, **{"train.jit_compile": True}
+            )
+            for name, value in jit_losses.items():
+                self.assertAllClose(value, plain_losses[name], rtol=1e-5, atol=1e-6, msg=name)
         for name in NETWORKS:
             for got, want in zip(jit_weights[name], plain_weights[name]):
                 self.assertAllClose(got, want, rtol=1e-4, atol=1e-4, msg=name)
