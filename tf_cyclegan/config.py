@@ -1,16 +1,31 @@
 """Frozen run configuration. Binaries build it from flags; libraries only read it.
 
 The run writes it to ``model_dir/config.json``; export, translate and resume read it back,
-so no model option is ever typed twice.
+so no model option is ever typed twice. Fields marked ``identity`` shape the training
+trajectory: a run resumes only with the same values (``identity_changes``).
 """
 
 import dataclasses
 import json
+import math
 import os
 
 import tensorflow as tf
 
-CONFIG_FILE = "config.json"
+from tf_cyclegan import errors, run_dir
+
+CONFIG_FILE = run_dir.CONFIG_FILE
+FLOAT32_MAX = 3.4028234e38
+
+
+def _free(default):
+    """A field that may change when a run resumes (where data is, logging, speed)."""
+    return dataclasses.field(default=default, metadata={"identity": False})
+
+
+def _identity(default):
+    """A field of the run's identity, in a part whose fields are mostly free."""
+    return dataclasses.field(default=default, metadata={"identity": True})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,36 +74,41 @@ class DataConfig:
     """Where images come from and how they are prepared."""
 
     dataset: str = "synthetic"
-    data_dir: str | None = None
+    data_dir: str | None = _free(None)
     preprocess: str = "resize_and_crop"
     load_size: int = 286
     crop_size: int = 256
     flip: bool = True
     batch_size: int = 1
     max_dataset_size: int | None = None
-    num_samples: int = 4
-    cache: bool = False
+    num_samples: int = _free(4)
+    cache: bool = _free(False)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """The run: where it writes, how long, how often."""
+    """The run: where it writes, how long, how often.
 
-    model_dir: str = "runs/default"
-    train_steps: int | None = None
-    seed: int = 0
-    checkpoint_every: int = 1000
-    max_to_keep: int = 3
-    summary_every: int = 100
-    sample_every: int = 1000
-    log_every: int = 10
-    deterministic: bool = False
-    jit_compile: bool = False
-    mixed_precision: str | None = None
-    strategy: str = "auto"
-    num_cpu_devices: int = 1
-    eval_every: int | None = None
-    inception_weights: str | None = None
+    ``num_replicas`` is not an option: training records how many replicas the strategy
+    had, because the global batch and each replica's image pool depend on it.
+    """
+
+    model_dir: str = _free("runs/default")
+    train_steps: int | None = _free(None)
+    seed: int = _identity(0)
+    checkpoint_every: int = _free(1000)
+    max_to_keep: int = _free(3)
+    summary_every: int = _free(100)
+    sample_every: int = _free(1000)
+    log_every: int = _free(10)
+    deterministic: bool = _free(False)
+    jit_compile: bool = _free(False)
+    mixed_precision: str | None = _identity(None)
+    strategy: str = _free("auto")
+    num_cpu_devices: int = _free(1)
+    eval_every: int | None = _free(None)
+    inception_weights: str | None = _free(None)
+    num_replicas: int | None = _identity(None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,38 +134,91 @@ class Config:
             known = {f.name for f in dataclasses.fields(part_cls)}
             unknown = sorted(set(given) - known)
             if unknown:
-                raise ValueError(
+                raise errors.ConfigError(
                     f"unknown {field.name} options {unknown}; expected {sorted(known)}"
                 )
             parts[field.name] = part_cls(**given)
         return cls(**parts)
 
 
+def identity_changes(old, new):
+    """{"part.field": (old value, new value)} for the identity fields that differ.
+
+    A field the old run did not record (None, from an older version) is not compared.
+    """
+    changed = {}
+    for part in dataclasses.fields(Config):
+        old_part, new_part = getattr(old, part.name), getattr(new, part.name)
+        for field in dataclasses.fields(new_part):
+            if not field.metadata.get("identity", True):
+                continue
+            before, after = getattr(old_part, field.name), getattr(new_part, field.name)
+            if field.name == "num_replicas" and before is None:
+                continue
+            if before != after:
+                changed[f"{part.name}.{field.name}"] = (before, after)
+    return changed
+
+
 def save(config, model_dir):
     """Writes ``config`` to ``model_dir/config.json`` atomically."""
     tf.io.gfile.makedirs(model_dir)
-    path = os.path.join(model_dir, CONFIG_FILE)
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "w") as f:
-        f.write(config.to_json() + "\n")
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    run_dir.write_atomically(os.path.join(model_dir, CONFIG_FILE), config.to_json() + "\n")
 
 
 def load(model_dir):
-    """Reads ``model_dir/config.json``; a clear error when the run has none."""
+    """Reads ``model_dir/config.json``; a clear error when it is missing or damaged."""
+    if not tf.io.gfile.isdir(model_dir):
+        raise errors.MissingError(f"{model_dir} does not exist (train with --model_dir first)")
     path = os.path.join(model_dir, CONFIG_FILE)
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(
+        raise errors.MissingError(
             f"{path} not found: {model_dir!r} is not a tf_cyclegan run directory "
             "(train with --model_dir=... first)"
         )
-    with tf.io.gfile.GFile(path) as f:
-        return Config.from_dict(json.load(f))
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            return Config.from_dict(json.load(f))
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as e:
+        raise errors.RunDirError(
+            f"{path} is damaged ({type(e).__name__}: {e}); restore it from a backup, or copy "
+            "config.json from the export of this run"
+        ) from None
+
+
+def _check_ranges(config):
+    """Rejects values that cannot train: non-positive rates, betas outside [0, 1), ..."""
+    o, loss, m = config.optim, config.loss, config.model
+    floats = {"lr": o.lr, "beta1": o.beta1, "beta2": o.beta2, "lambda_a": loss.lambda_a,
+              "lambda_b": loss.lambda_b, "lambda_identity": loss.lambda_identity,
+              "lambda_gp": loss.lambda_gp, "init_gain": m.init_gain}  # fmt: skip
+    for flag, value in floats.items():
+        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+            raise errors.ConfigError(f"--{flag}={value} is not a finite float32 number")
+    if o.lr <= 0:
+        raise errors.ConfigError(f"--lr={o.lr} must be positive (the paper uses 0.0002)")
+    for flag, value in (("beta1", o.beta1), ("beta2", o.beta2)):
+        if not 0 <= value < 1:
+            raise errors.ConfigError(f"--{flag}={value} must be in [0, 1) (Adam's decay rate)")
+    for flag in ("lambda_a", "lambda_b", "lambda_identity", "lambda_gp"):
+        if floats[flag] < 0:
+            raise errors.ConfigError(f"--{flag}={floats[flag]} must be >= 0")
+    if m.init_gain <= 0:
+        raise errors.ConfigError(f"--init_gain={m.init_gain} must be positive (default 0.02)")
+    if o.epochs < 0 or o.epochs_decay < 0 or o.epochs + o.epochs_decay < 1:
+        raise errors.ConfigError(
+            f"--epochs={o.epochs} --epochs_decay={o.epochs_decay}: both must be >= 0 and "
+            "their sum at least 1 (the learning-rate schedule spans epochs + epochs_decay)"
+        )
+    if o.lr_decay_epochs < 1:
+        raise errors.ConfigError(f"--lr_decay_epochs={o.lr_decay_epochs} must be at least 1")
 
 
 def validate(config):
-    """Raises ValueError naming the first bad option and what to use instead."""
+    """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
     from tf_cyclegan import data, layers, losses, models, schedules  # Heavy; when validating.
+
+    _check_ranges(config)
 
     m, d, t = config.model, config.data, config.train
     choices = [
@@ -160,33 +233,37 @@ def validate(config):
     ]
     for flag, value, valid in choices:
         if value not in valid:
-            raise ValueError(f"unknown {flag} {value!r}; expected one of {valid}")
+            raise errors.ConfigError(f"unknown {flag} {value!r}; expected one of {valid}")
     positive = {"ngf": m.ngf, "ndf": m.ndf, "n_layers_d": m.n_layers_d,
                 "batch_size": d.batch_size, "crop_size": d.crop_size}  # fmt: skip
     for flag, value in positive.items():
         if value < 1:
-            raise ValueError(f"--{flag}={value} must be at least 1")
+            raise errors.ConfigError(f"--{flag}={value} must be at least 1")
     multiple = models.size_multiple(m.generator)
     if d.crop_size % multiple or d.crop_size < max(multiple, 8):
-        raise ValueError(
+        raise errors.ConfigError(
             f"--crop_size={d.crop_size} does not fit --generator={m.generator}: use a multiple "
             f"of {multiple} that is at least {max(multiple, 8)}"
         )
     if d.preprocess in data.VARIABLE_SIZE_MODES:
         if d.batch_size != 1 or config.loss.pool_size != 0:
-            raise ValueError(
+            raise errors.ConfigError(
                 f"--preprocess={d.preprocess} gives images of varying size: use --batch_size=1 "
                 "and --pool_size=0 (the in-graph pool holds fixed-size images), or a cropping "
                 "mode such as resize_and_crop"
             )
     if d.cache and d.preprocess != "resize_and_crop":
-        raise ValueError(f"--cache works with --preprocess=resize_and_crop, not {d.preprocess}")
+        raise errors.ConfigError(
+            f"--cache works with --preprocess=resize_and_crop, not {d.preprocess}"
+        )
     if d.load_size < d.crop_size:
-        raise ValueError(f"--load_size={d.load_size} must be >= --crop_size={d.crop_size}")
+        raise errors.ConfigError(f"--load_size={d.load_size} must be >= --crop_size={d.crop_size}")
     if config.loss.pool_size < 0:
-        raise ValueError(f"--pool_size={config.loss.pool_size} must be >= 0 (0 disables it)")
+        raise errors.ConfigError(
+            f"--pool_size={config.loss.pool_size} must be >= 0 (0 disables it)"
+        )
     if t.train_steps is not None and t.train_steps < 0:
-        raise ValueError(f"--train_steps={t.train_steps} must be >= 0")
+        raise errors.ConfigError(f"--train_steps={t.train_steps} must be >= 0")
     for flag in ("checkpoint_every", "summary_every", "sample_every", "log_every", "max_to_keep"):
         if getattr(t, flag) < 1:
-            raise ValueError(f"--{flag}={getattr(t, flag)} must be at least 1")
+            raise errors.ConfigError(f"--{flag}={getattr(t, flag)} must be at least 1")

@@ -13,6 +13,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from tf_cyclegan import (
+    errors,
     folder_datasets,
     synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
 )
@@ -22,7 +23,7 @@ BUILTIN = {"synthetic": "synthetic_shapes"}
 CYCLE_GAN_HOST = "efrosgans.eecs.berkeley.edu"
 
 
-class DataUnavailableError(RuntimeError):
+class DataUnavailableError(errors.UserError, RuntimeError):
     """The dataset is neither prepared locally nor downloadable from here."""
 
 
@@ -49,7 +50,12 @@ def tfds_name(dataset):
         return BUILTIN[dataset]
     if dataset.startswith("cycle_gan/"):
         return dataset
-    raise ValueError(
+    if os.sep in dataset or dataset.startswith(("~", ".")):
+        raise errors.MissingError(
+            f"--dataset={dataset}: the folder does not exist (a dataset folder holds trainA/ "
+            "and trainB/)"
+        )
+    raise errors.ConfigError(
         f"unknown dataset {dataset!r}; expected 'synthetic', 'cycle_gan/<config>' "
         "(e.g. cycle_gan/horse2zebra) or a folder holding trainA/ and trainB/"
     )
@@ -61,7 +67,7 @@ def get_builder_class_config(name):
     configs = sorted(tfds.builder_cls(family).builder_configs)
     if config_name not in configs:
         valid = ", ".join(f"{family}/{c}" for c in configs)
-        raise ValueError(f"unknown dataset {name!r}; expected one of: {valid}")
+        raise errors.ConfigError(f"unknown dataset {name!r}; expected one of: {valid}")
     return config_name
 
 
@@ -128,7 +134,7 @@ def steps_per_epoch(builder, data_config, global_batch_size):
     cap = data_config.max_dataset_size
     longest = max(num_examples(builder, s, cap) for s in ("trainA", "trainB"))
     if longest < global_batch_size:
-        raise ValueError(
+        raise errors.ConfigError(
             f"the training splits hold {longest} images, fewer than the global batch of "
             f"{global_batch_size}; lower --batch_size"
         )

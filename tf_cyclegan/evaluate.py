@@ -8,10 +8,11 @@ crop size, translated, and compared with all real test images of the other domai
 (horse2zebra: 120 translated testA vs 140 real testB) in InceptionV3 pool features.
 """
 
-import json
 import os
 
-from absl import app, flags
+from absl import flags
+
+from tf_cyclegan import cli
 
 _MODEL_DIR = flags.DEFINE_string("model_dir", None, "The run to evaluate.", required=True)
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix (default: latest).")
@@ -19,27 +20,41 @@ _DATA_DIR = flags.DEFINE_string("data_dir", None, "Override the run's TFDS data 
 _INCEPTION_WEIGHTS = flags.DEFINE_string(
     "inception_weights", None, "Local InceptionV3 notop .h5 (else Keras's cache or download)."
 )
-_FID = flags.DEFINE_boolean("fid", True, "Compute FID and KID (needs Inception weights).")
+_FID = flags.DEFINE_boolean(
+    "fid",
+    None,
+    "Compute FID and KID. Unset: when Inception weights are at hand (--inception_weights, "
+    "Keras's cache, or a reachable download); --fid makes missing weights an error.",
+)
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
-    from tf_cyclegan import data, evaluation, export_lib, inception
+    del argv  # cli.run refuses positional arguments.
+    from tf_cyclegan import data, evaluation, export_lib, inception, run_dir
 
     config, generators, path = export_lib.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
-    model = inception.load(_INCEPTION_WEIGHTS.value) if _FID.value else None
+    model = None
+    if _FID.value is not False:
+        try:
+            model = inception.load(_INCEPTION_WEIGHTS.value)
+        except inception.InceptionUnavailableError:
+            if _FID.value:
+                raise
+            print(
+                "FID/KID skipped: no InceptionV3 weights here (pass --inception_weights=PATH "
+                f"to a local {inception.WEIGHTS_FILE} to add them).",
+                flush=True,
+            )
     builder = data.get_builder(config.data.dataset, _DATA_DIR.value or config.data.data_dir)
     results = evaluation.evaluate(
         lambda x, d: generators[d](x, training=False), builder, config.data.crop_size, model
     )
-    out = os.path.join(_MODEL_DIR.value, "evaluation.json")
-    with open(out, "w") as f:
-        json.dump({"checkpoint": path, **results}, f, indent=2)
+    out = os.path.join(_MODEL_DIR.value, run_dir.EVAL_FILE)
+    run_dir.write_json(out, {"checkpoint": path, **results})
     for name, value in results.items():
         print(f"{name:<28}{value:12.4f}")
     print(f"Wrote {out}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -6,9 +6,9 @@ Writes saved_model/, {a2b,b2a}_{variant}.tflite, config.json and export_report.j
 against the trained model, max abs error, size, LiteRT latency), printed as a table.
 """
 
-from absl import app, flags
+from absl import flags
 
-from tf_cyclegan import export_lib
+from tf_cyclegan import cli, export_lib
 
 _MODEL_DIR = flags.DEFINE_string("model_dir", None, "The training run to export.", required=True)
 _EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write.", required=True)
@@ -27,8 +27,7 @@ _OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing --exp
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    del argv  # cli.run refuses positional arguments.
     report = export_lib.export(
         export_lib.ExportConfig(
             model_dir=_MODEL_DIR.value, export_dir=_EXPORT_DIR.value, checkpoint=_CHECKPOINT.value,
@@ -50,4 +49,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -9,20 +9,21 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tf_cyclegan import atomic_dir, errors, models, parity, run_dir, serving, tflite_export
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import models, parity, serving, tflite_export
 
 FORMATS = ("saved_model", "tflite")
+REPORT_FILE = "export_report.json"
+SAVED_MODEL = "saved_model"
 QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
 
 
-class ExportError(RuntimeError):
+class ExportError(errors.UserError, RuntimeError):
     """The run cannot be exported as asked (no checkpoint, or one that does not match)."""
 
 
@@ -49,23 +50,37 @@ def load_generators(model_dir, checkpoint=None):
         (config, {"a2b": keras.Model, "b2a": keras.Model}, checkpoint path).
     """
     config = config_lib.load(model_dir)
-    path = checkpoint or tf.train.latest_checkpoint(model_dir)
-    if path is None:
-        raise ExportError(f"no checkpoint in {model_dir}; train first or pass --checkpoint")
     generators = {
         "a2b": models.build_generator(config.model, name="generator_a2b"),
         "b2a": models.build_generator(config.model, name="generator_b2a"),
     }
     # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
     owner = tf.train.Checkpoint(generator_a2b=generators["a2b"], generator_b2a=generators["b2a"])
-    try:
+
+    def restore(path):
         status = tf.train.Checkpoint(model=owner).restore(path)
         status.expect_partial().assert_existing_objects_matched()
-    except (tf.errors.NotFoundError, AssertionError, ValueError) as e:
-        raise ExportError(
-            f"checkpoint {path} does not match the generators in {model_dir}/config.json "
-            f"({config.model.generator}, ngf={config.model.ngf}): {e}"
-        ) from e
+
+    if checkpoint:
+        try:
+            restore(checkpoint)
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+            raise ExportError(
+                f"checkpoint {checkpoint} does not restore into the generators of "
+                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
+                f"{str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
+            ) from None
+        path = checkpoint
+    else:
+        path = run_dir.restore_newest(restore, model_dir)
+        if path is None:
+            raise ExportError(f"no checkpoint in {model_dir}; train first or pass --checkpoint")
+    for direction, generator in generators.items():
+        if not all(np.isfinite(v.numpy()).all() for v in generator.variables):
+            raise ExportError(
+                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
+                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
+            )
     return config, generators, path
 
 
@@ -87,9 +102,46 @@ def _validate(cfg):
                                (cfg.quantizations, QUANTIZATIONS, "quantization")):  # fmt: skip
         unknown = [v for v in value if v not in valid]
         if unknown or not value:
-            raise ValueError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
-    if tf.io.gfile.exists(cfg.export_dir) and not cfg.overwrite:
-        raise FileExistsError(f"{cfg.export_dir} exists; pass --overwrite to replace it")
+            raise errors.ConfigError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
+    if "://" in cfg.export_dir:
+        raise errors.ConfigError(
+            f"--export_dir={cfg.export_dir}: export writes to a local folder; copy it after"
+        )
+    atomic_dir.recover(cfg.export_dir)
+    if os.path.exists(cfg.export_dir):
+        _check_replaceable(cfg)
+
+
+def _export_names(report):
+    """The names an export wrote, from its report."""
+    names = {REPORT_FILE, run_dir.CONFIG_FILE, SAVED_MODEL}
+    return names | {a["path"] for a in report.get("artifacts", {}).values() if "path" in a}
+
+
+def _check_replaceable(cfg):
+    """Refuses to replace anything but a complete previous export holding only its files."""
+    target = cfg.export_dir
+    if not os.path.isdir(target):
+        raise errors.ConfigError(f"--export_dir={target} is a file; choose a folder path")
+    if not cfg.overwrite:
+        raise errors.ConfigError(f"{target} exists; pass --overwrite to replace that export")
+    if "://" not in cfg.model_dir and os.path.realpath(target) == os.path.realpath(cfg.model_dir):
+        raise errors.ConfigError(f"--export_dir={target} is the training run itself")
+    report_path = os.path.join(target, REPORT_FILE)
+    try:
+        with open(report_path) as f:
+            report = json.load(f)
+    except (OSError, ValueError):
+        raise errors.ConfigError(
+            f"--overwrite refuses {target}: it is not an export (no readable {REPORT_FILE}); "
+            "choose another --export_dir"
+        ) from None
+    foreign = sorted(set(os.listdir(target)) - _export_names(report))
+    if foreign:
+        raise errors.ConfigError(
+            f"--overwrite refuses {target}: it holds files that export did not write "
+            f"({', '.join(foreign[:5])}); move them, or choose another --export_dir"
+        )
 
 
 def export(cfg):
@@ -99,11 +151,13 @@ def export(cfg):
     multiple = models.size_multiple(config.model.generator)
     size = cfg.tflite_size or config.data.crop_size
     if size % multiple or size < 8:
-        raise ValueError(f"--tflite_size={size} must be a multiple of {multiple}, at least 8")
+        raise errors.ConfigError(
+            f"--tflite_size={size} must be a multiple of {multiple}, at least 8"
+        )
     translator = serving.Translator(generators, multiple)
-    staging = tempfile.mkdtemp(
-        prefix=".export-", dir=os.path.dirname(os.path.abspath(cfg.export_dir))
-    )
+    for path in atomic_dir.remove_stale(cfg.export_dir):
+        logging.info("Removed %s, left by an export that was killed", path)
+    staging = atomic_dir.make_staging(cfg.export_dir)
     report = {"checkpoint": path, "generator": config.model.generator, "tflite_size": size,
               "artifacts": {}}  # fmt: skip
     splits = {"a2b": ("testA", "trainA"), "b2a": ("testB", "trainB")}
@@ -126,21 +180,21 @@ def export(cfg):
             ))  # fmt: skip
         if "saved_model" in cfg.formats:
             report["artifacts"]["saved_model"] = _export_saved_model(translator, staging, held_out)
-        with open(os.path.join(staging, "export_report.json"), "w") as f:
+        config_lib.save(config, staging)
+        # Written last: its presence marks a complete export that --overwrite may replace.
+        with open(os.path.join(staging, REPORT_FILE), "w") as f:
             json.dump(report, f, indent=2)
-        shutil.copy(os.path.join(cfg.model_dir, config_lib.CONFIG_FILE), staging)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; an export is for sharing.
-        if tf.io.gfile.exists(cfg.export_dir):
-            shutil.rmtree(cfg.export_dir)
-        os.rename(staging, cfg.export_dir)
+        atomic_dir.replace(staging, cfg.export_dir)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if os.path.exists(staging):  # Only a failed export leaves its own staging behind.
+            shutil.rmtree(staging)
     return report
 
 
 def _export_saved_model(translator, staging, held_out):
     """Writes the SavedModel, reloads it, and compares it with the reference outputs."""
-    path = os.path.join(staging, "saved_model")
+    path = os.path.join(staging, SAVED_MODEL)
     tf.saved_model.save(translator, path, signatures=translator.signatures())
     loaded = tf.saved_model.load(path)
     worst = None
@@ -152,4 +206,4 @@ def _export_saved_model(translator, staging, held_out):
     parity.check("saved_model", "saved_model", worst)
     size_bytes = sum(os.path.getsize(os.path.join(d, f))
                      for d, _, files in os.walk(path) for f in files)  # fmt: skip
-    return {"path": "saved_model", "size_bytes": size_bytes, **worst}
+    return {"path": SAVED_MODEL, "size_bytes": size_bytes, **worst}

@@ -17,7 +17,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.image_classification import cycle_gan
 
-from tf_cyclegan import image_files
+from tf_cyclegan import errors, image_files
 
 SPLITS = ("trainA", "trainB", "testA", "testB")
 
@@ -32,7 +32,7 @@ def _examples(folder, split, label, skipped, keep=None):
         key = os.path.relpath(path, folder)
         yield key, {"image": image, "label": label}
     if count == 0:
-        raise ValueError(
+        raise errors.ConfigError(
             f"no readable images in {folder} for split {split}: every domain needs at least "
             "one JPEG, PNG, BMP or GIF file"
         )
@@ -73,7 +73,7 @@ def folder_config(root):
     root = os.path.abspath(root)
     for split in ("trainA", "trainB"):
         if not os.path.isdir(os.path.join(root, split)):
-            raise ValueError(
+            raise errors.ConfigError(
                 f"{root} has no {split}/ folder: a dataset folder holds trainA/ and trainB/ "
                 "(and optionally testA/, testB/) with the images of each domain"
             )
@@ -81,7 +81,11 @@ def folder_config(root):
     for split in SPLITS:
         paths, _ = image_files.list_files(os.path.join(root, split))
         for path in paths:
-            stat = os.stat(path)
+            try:
+                stat = os.stat(path)
+            except OSError:  # A broken symlink: preparation skips it by name.
+                digest.update(f"{path}:unreadable".encode())
+                continue
             digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     missing = [s for s in ("testA", "testB") if not os.path.isdir(os.path.join(root, s))]
     name = f"{os.path.basename(root.rstrip('/'))[:40]}_{digest.hexdigest()[:12]}"

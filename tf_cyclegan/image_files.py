@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 from absl import logging
-from PIL import Image
+from PIL import Image, ImageOps
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
 # Files that archives and file browsers leave behind; never images, never warned about.
@@ -32,33 +32,72 @@ def list_files(folder):
     return images, others
 
 
-def load_rgb(path, max_side=MAX_SIDE):
-    """Decodes any PIL-readable image fully, as uint8 RGB [h, w, 3], longer side <= max_side.
+# PIL modes holding more than 8 bits per sample, and the largest value of each.
+_WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535}
+_EXIF_ORIENTATION = 0x0112
+
+
+def _to_rgb(image):
+    """Any PIL mode -> RGB as a person sees it: 16-bit samples scaled, not clipped."""
+    if image.mode in _WIDE_MODES:
+        values = np.asarray(image, dtype=np.float64)
+        # 32-bit "I" images from 16-bit files hold 0..65535; anything else is rescaled too.
+        peak = (
+            max(float(values.max()), 1.0) if image.mode == "I" and values.max() > 65535 else 65535
+        )
+        gray = np.clip(np.round(values * (255.0 / peak)), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, "L").convert("RGB")
+    if image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        gray = np.clip(np.round(values * 255.0 if values.max() <= 1.0 else values), 0, 255)
+        return Image.fromarray(gray.astype(np.uint8), "L").convert("RGB")
+    return image.convert("RGB")  # Grayscale, palette, RGBA, CMYK: all become RGB.
+
+
+def _orientation(image):
+    try:
+        return image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError):  # A damaged EXIF block: ignore it.
+        return 1
+
+
+def read_image(path, max_side=None):
+    """Decodes any PIL-readable image fully, as a person sees it: uint8 RGB [h, w, 3].
+
+    EXIF orientation is applied (a portrait photo stays upright), 16-bit samples are
+    scaled to 8 bits, every mode becomes RGB, and with ``max_side`` the longer side is
+    downscaled to at most that.
 
     Raises:
-        OSError, ValueError: zero-byte, truncated, corrupt or non-image files.
+        OSError, ValueError: missing, zero-byte, truncated, corrupt or non-image files.
     """
     if os.path.getsize(path) == 0:
         raise ValueError("empty file")
     with Image.open(path) as image:
-        if max(image.size) > max_side:
+        if max_side and max(image.size) > max_side:
             image.draft("RGB", (max_side, max_side))  # JPEG decodes at reduced scale.
         image.load()  # Forces a full decode: truncated files fail here, not mid-epoch.
-        image = image.convert("RGB")  # Grayscale, palette, RGBA, CMYK: all become RGB.
-        if max(image.size) > max_side:
+        image = _to_rgb(ImageOps.exif_transpose(image))
+        if max_side and max(image.size) > max_side:
             scale = max_side / max(image.size)
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             image = image.resize(size, Image.BICUBIC)
         return np.asarray(image)
 
 
+def load_rgb(path, max_side=MAX_SIDE):
+    """``read_image`` with the preparation cap on the longer side."""
+    return read_image(path, max_side)
+
+
 def needs_conversion(path, max_side=MAX_SIDE):
-    """False when the file can be stored as it is: an RGB JPEG or PNG of a fine size."""
+    """False when the file can be stored as it is: an upright RGB JPEG or PNG, fine size."""
     with Image.open(path) as image:
         return (
             image.format not in ("JPEG", "PNG")
             or image.mode != "RGB"
-            or (max(image.size) > max_side)
+            or max(image.size) > max_side
+            or _orientation(image) != 1  # TFDS would decode it without turning it.
         )
 
 

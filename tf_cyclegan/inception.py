@@ -5,11 +5,13 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tf_cyclegan import errors
+
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_HOST = "storage.googleapis.com"
 
 
-class InceptionUnavailableError(RuntimeError):
+class InceptionUnavailableError(errors.UserError, RuntimeError):
     """No Inception weights: not given, not cached, and not downloadable from here."""
 
 
@@ -31,7 +33,7 @@ def load(weights_path=None):
     from tf_cyclegan import data
 
     if weights_path is not None and not os.path.exists(weights_path):
-        raise FileNotFoundError(f"--inception_weights={weights_path!r} does not exist")
+        raise errors.MissingError(f"--inception_weights={weights_path!r} does not exist")
     weights = weights_path or _cached_weights()
     if weights is None:
         if not data._host_reachable(WEIGHTS_HOST):

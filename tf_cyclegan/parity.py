@@ -3,12 +3,14 @@
 import numpy as np
 from absl import logging
 
+from tf_cyclegan import errors
+
 # The contract (README): exports below these fail. Measured values are far above them.
 PSNR_FLOORS_DB = {"saved_model": 50.0, "float32": 50.0, "float16": 40.0}
 POOR_PSNR_DB = 25.0
 
 
-class ParityError(RuntimeError):
+class ParityError(errors.UserError, RuntimeError):
     """An artifact computes something measurably different from the trained model."""
 
 
@@ -23,8 +25,11 @@ def compare(expected, actual):
 
 def check(name, variant, figures):
     """Raises ParityError below the variant's floor; warns when quality is poor."""
+    psnr = figures["psnr_db"]
+    if not (psnr == psnr and np.isfinite(figures["max_abs_error"])):  # NaN fails any test.
+        raise ParityError(f"{name}: its outputs are not finite (PSNR {psnr}); nothing written")
     floor = PSNR_FLOORS_DB.get(variant)
-    if floor is not None and figures["psnr_db"] < floor:
+    if floor is not None and psnr < floor:
         raise ParityError(f"{name}: PSNR {figures['psnr_db']} dB is below its {floor} dB floor")
-    if figures["psnr_db"] < POOR_PSNR_DB:
+    if psnr < POOR_PSNR_DB:
         logging.warning("%s: PSNR %.1f dB is poor; prefer float16", name, figures["psnr_db"])

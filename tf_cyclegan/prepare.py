@@ -10,7 +10,9 @@ listed.
 
 import os
 
-from absl import app, flags
+from absl import flags
+
+from tf_cyclegan import cli
 
 _DATASET = flags.DEFINE_string("dataset", None, "cycle_gan/<config>", required=True)
 _SOURCE = flags.DEFINE_string("source", None, "Archive (.zip, .tar*) or folder.", required=True)
@@ -18,8 +20,7 @@ _DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory (TFDS def
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    del argv  # cli.run refuses positional arguments.
     from tf_cyclegan import prepare_lib
 
     result = prepare_lib.prepare(_DATASET.value, os.path.expanduser(_SOURCE.value), _DATA_DIR.value)
@@ -34,4 +35,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

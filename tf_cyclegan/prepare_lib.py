@@ -8,7 +8,7 @@ import zipfile
 
 import tensorflow_datasets as tfds
 
-from tf_cyclegan import data, folder_datasets
+from tf_cyclegan import data, errors, folder_datasets
 
 REQUIRED = ("trainA", "trainB", "testA", "testB")
 
@@ -33,7 +33,9 @@ def _extract(archive, into):
         with tarfile.open(archive) as t:
             t.extractall(into, filter="data")
     else:
-        raise ValueError(f"--source={archive!r} is neither a zip nor a tar archive nor a folder")
+        raise errors.ConfigError(
+            f"--source={archive!r} is neither a zip nor a tar archive nor a folder"
+        )
 
 
 def prepare(dataset, source, data_dir=None):
@@ -50,10 +52,12 @@ def prepare(dataset, source, data_dir=None):
     """
     name = data.tfds_name(dataset)
     if not name.startswith("cycle_gan/"):
-        raise ValueError(f"--dataset={dataset!r}: prepare builds cycle_gan/<config> datasets")
+        raise errors.ConfigError(
+            f"--dataset={dataset!r}: prepare builds cycle_gan/<config> datasets"
+        )
     data.get_builder_class_config(name)  # Validates the config name, listing valid ones.
     if not os.path.exists(source):
-        raise FileNotFoundError(f"--source={source!r} does not exist")
+        raise errors.MissingError(f"--source={source!r} does not exist")
     scratch = tempfile.mkdtemp(prefix="tf_cyclegan_prepare_")
     try:
         folder = source
@@ -62,10 +66,10 @@ def prepare(dataset, source, data_dir=None):
             folder = scratch
         root = find_dataset_root(folder)
         if root is None:
-            raise ValueError(f"no folder with trainA/ and trainB/ found in {source}")
+            raise errors.ConfigError(f"no folder with trainA/ and trainB/ found in {source}")
         missing = [s for s in REQUIRED if not os.path.isdir(os.path.join(root, s))]
         if missing:
-            raise ValueError(
+            raise errors.ConfigError(
                 f"{root} lacks {', '.join(missing)}/: cycle_gan datasets have all four splits "
                 "(for a folder without test splits, train with --dataset=/path/to/folder)"
             )

@@ -95,10 +95,10 @@ class Translator(tf.Module):
                 dynamic size (padded and cropped in the graph).
         """
         if size is None:
-            spec = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
+            spec = tf.TensorSpec([1, None, None, 3], tf.float32, name=f"{direction}_images")
             return tf.function(self._float_fn(direction)).get_concrete_function(spec)
         generator = self._generator(direction)
-        spec = tf.TensorSpec([1, size, size, 3], tf.float32, name="images")
+        spec = tf.TensorSpec([1, size, size, 3], tf.float32, name=f"{direction}_images")
         run = tf.function(lambda images: {"images": generator(images, training=False)})
         return run.get_concrete_function(spec)
 

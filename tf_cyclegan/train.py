@@ -6,10 +6,10 @@ r"""Trains a CycleGAN.
 Running the same command again resumes the run in --model_dir exactly where it stopped.
 """
 
-from absl import app, flags
+from absl import flags
 
+from tf_cyclegan import cli, distribute, layers, losses, models, schedules
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import distribute, layers, losses, models, schedules
 
 # Data.
 _DATASET = flags.DEFINE_string(
@@ -151,8 +151,7 @@ def config_from_flags():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    del argv  # cli.run refuses positional arguments.
     config = config_from_flags()
     # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.
     strategy = distribute.make_strategy(config.train.strategy, config.train.num_cpu_devices)
@@ -173,4 +172,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

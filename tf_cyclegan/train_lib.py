@@ -1,37 +1,51 @@
 """The training loop: checkpoints, exact resume, TensorBoard and samples. Reads no flags."""
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import cyclegan, data, distribute, evaluation, summaries
-
-# Parts of the config that must not change when a run resumes (the train part may).
-_FIXED_PARTS = ("model", "loss", "optim", "data")
+from tf_cyclegan import cyclegan, data, distribute, errors, evaluation, run_dir, summaries
 
 
 def _check_resumable(config, model_dir):
-    """Refuses to continue a run whose networks or data were configured differently."""
-    try:
-        previous = config_lib.load(model_dir)
-    except FileNotFoundError:
-        return
-    for part in _FIXED_PARTS:
-        old, new = (
-            dataclasses.asdict(getattr(previous, part)),
-            dataclasses.asdict(getattr(config, part)),
-        )
-        changed = {k: (old[k], new[k]) for k in new if old.get(k) != new[k]}
-        if changed:
-            raise ValueError(
-                f"{model_dir} holds a run with different {part} options {changed} "
-                "(old, new); use a new --model_dir or the run's original options"
+    """Refuses to continue a run whose trajectory-shaping options were different."""
+    if not tf.io.gfile.exists(os.path.join(model_dir, run_dir.CONFIG_FILE)):
+        if run_dir.checkpoints(model_dir):
+            raise errors.RunDirError(
+                f"{model_dir} holds checkpoints but no {run_dir.CONFIG_FILE}; restore that "
+                "file, or use a new --model_dir"
             )
+        return
+    changed = config_lib.identity_changes(config_lib.load(model_dir), config)
+    if changed:
+        listed = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise errors.RunDirError(
+            f"{model_dir} holds a run with other options ({listed}); resume with the run's "
+            "original options, or use a new --model_dir"
+        )
+
+
+def _nonfinite_variables(model):
+    """Names of the networks' variables holding NaN or infinity."""
+    variables = model.generator_variables + model.discriminator_variables
+    flags = tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in variables]).numpy()
+    return [v.path for v, ok in zip(variables, flags) if not ok]
+
+
+def _diverged(step, what, manager, config):
+    kept = manager.latest_checkpoint or "none (no finite state was saved)"
+    return errors.DivergedError(
+        f"training diverged at step {step} ({what} not finite); the last finite checkpoint "
+        f"is kept: {kept}. Lower --lr (now {config.optim.lr}) or the loss weights, and train "
+        "into a new --model_dir"
+    )
 
 
 def _format_eta(seconds):
@@ -70,7 +84,7 @@ def _write_samples(model, samples, model_dir, step, writer):
         for direction, image in grids.items():
             tf.summary.image(f"samples/{direction}", image, max_outputs=1)
             name = f"step_{step:08d}_{direction}.png"
-            summaries.write_png(image, os.path.join(model_dir, "samples", name))
+            summaries.write_png(image, os.path.join(model_dir, run_dir.SAMPLES, name))
 
 
 def _evaluate(model, builder, config, inception_model, writer, step):
@@ -94,41 +108,48 @@ def train(config, strategy=None):
     """
     config_lib.validate(config)
     strategy = strategy or tf.distribute.get_strategy()
-    cfg, model_dir = config.train, config.train.model_dir
+    config = dataclasses.replace(
+        config,
+        train=dataclasses.replace(config.train, num_replicas=strategy.num_replicas_in_sync),
+    )
     chief = distribute.is_chief(strategy)
+    # One trainer per run directory; non-chief workers write only their scratch dirs.
+    held = run_dir.lock(config.train.model_dir) if chief else contextlib.nullcontext()
+    with held:
+        return _train_locked(config, strategy, chief)
+
+
+def _train_locked(config, strategy, chief):
+    cfg, model_dir = config.train, config.train.model_dir
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(cfg.seed)
     _check_resumable(config, model_dir)
     if chief:
-        config_lib.save(config, model_dir)
+        run_dir.remove_killed_saves(model_dir)
 
     builder = data.get_builder(config.data.dataset, config.data.data_dir)
     global_batch = config.data.batch_size * strategy.num_replicas_in_sync
     spe = data.steps_per_epoch(builder, config.data, global_batch)
     model = cyclegan.CycleGAN(config, spe, strategy)
     checkpoint = tf.train.Checkpoint(model=model)
-    # Every task restores the chief's latest checkpoint; each saves (a collective) to its own.
+    # Every task restores the chief's newest checkpoint that restores; each saves (a
+    # collective) to its own directory.
     save_dir = distribute.checkpoint_dir(strategy, model_dir)
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.max_to_keep)
-    latest = tf.train.latest_checkpoint(model_dir)
+    latest = run_dir.restore_newest(
+        lambda p: checkpoint.restore(p).assert_existing_objects_matched(), model_dir
+    )
     if latest:
-        checkpoint.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
     start = int(model.step.numpy())
     total = cfg.train_steps if cfg.train_steps is not None else (
         (config.optim.epochs + config.optim.epochs_decay) * spe
     )  # fmt: skip
 
-    if chief:
-        writer = tf.summary.create_file_writer(os.path.join(model_dir, "train"))
-    else:
-        writer = tf.summary.create_noop_writer()
     size = config.data.crop_size
     samples = tuple(data.sample_images(builder, s, config.data.num_samples, size)
                     for s in ("testA", "testB"))  # fmt: skip
-    with writer.as_default(step=start):
-        tf.summary.text("config", f"```\n{config.to_json()}\n```")
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: data.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
     )
@@ -138,34 +159,59 @@ def train(config, strategy=None):
         from tf_cyclegan import inception
 
         inception_model = inception.load(cfg.inception_weights)
+    # Everything the run needs exists: from here on the directory describes a real run.
+    if chief:
+        config_lib.save(config, model_dir)
+        writer = tf.summary.create_file_writer(os.path.join(model_dir, run_dir.TRAIN_LOGS))
+    else:
+        writer = tf.summary.create_noop_writer()
+    with writer.as_default(step=start):
+        tf.summary.text("config", f"```\n{config.to_json()}\n```")
     progress = _Progress(total, spe, global_batch, start)
     losses = {}
-    for step in range(start + 1, total + 1):
-        outputs = model.train_step(iterator)
-        if step % cfg.log_every == 0 or step == total or step % cfg.summary_every == 0:
-            losses = {k: float(v) for k, v in outputs.items()}
-        if chief and (step % cfg.log_every == 0 or step == total):
-            progress.update(step, losses)
-        if step % cfg.summary_every == 0 or step == total:
-            with writer.as_default(step=step):
-                for name, value in losses.items():
-                    tf.summary.scalar(f"losses/{name}", value)
-                tf.summary.scalar("learning_rate", float(model.learning_rate))
-                tf.summary.scalar("images_per_second", progress.images_per_second)
-        if chief and (step % cfg.sample_every == 0 or step == total):
-            _write_samples(model, samples, model_dir, step, writer)
-        if chief and cfg.eval_every and step % cfg.eval_every == 0 and step != total:
-            _evaluate(model, builder, config, inception_model, writer, step)
-        if step % cfg.checkpoint_every == 0 or step == total:
-            manager.save(checkpoint_number=step)
+
+    def save(step):
+        bad = _nonfinite_variables(model)
+        if bad:
+            raise _diverged(step, f"weights {bad[:3]}", manager, config)
+        manager.save(checkpoint_number=step)
+
+    step = start
+    try:
+        for step in range(start + 1, total + 1):
+            outputs = model.train_step(iterator)
+            totals = [float(outputs[k]) for k in ("generator/total", "discriminator/total")]
+            if not np.all(np.isfinite(totals)):
+                raise _diverged(step, "the losses are", manager, config)
+            if step % cfg.log_every == 0 or step == total or step % cfg.summary_every == 0:
+                losses = {k: float(v) for k, v in outputs.items()}
+            if chief and (step % cfg.log_every == 0 or step == total):
+                progress.update(step, losses)
+            if step % cfg.summary_every == 0 or step == total:
+                with writer.as_default(step=step):
+                    for name, value in losses.items():
+                        tf.summary.scalar(f"losses/{name}", value)
+                    tf.summary.scalar("learning_rate", float(model.learning_rate))
+                    tf.summary.scalar("images_per_second", progress.images_per_second)
+            if chief and (step % cfg.sample_every == 0 or step == total):
+                _write_samples(model, samples, model_dir, step, writer)
+            if chief and cfg.eval_every and step % cfg.eval_every == 0 and step != total:
+                _evaluate(model, builder, config, inception_model, writer, step)
+            if step % cfg.checkpoint_every == 0 or step == total:
+                save(step)
+    except KeyboardInterrupt:
+        done = int(model.step.numpy())
+        if done > start and manager.latest_checkpoint != os.path.join(save_dir, f"ckpt-{done}"):
+            save(done)
+        print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)
+        raise
     if not chief:
         tf.io.gfile.rmtree(save_dir)
 
     results = {}
     if chief and total > start:
         results = _evaluate(model, builder, config, inception_model, writer, total)
-        with tf.io.gfile.GFile(os.path.join(model_dir, "eval.json"), "w") as f:
-            json.dump({"step": total, **results}, f, indent=2)
+        run_dir.write_json(os.path.join(model_dir, run_dir.EVAL_FILE), {"step": total, **results})
         print("Held-out evaluation:", json.dumps(results, indent=1), flush=True)
     writer.flush()
     return {"step": int(model.step.numpy()), "losses": losses, "eval": results, "model": model}

@@ -3,31 +3,42 @@ r"""Translates images with a run directory, an exported SavedModel, or a .tflite
   python -m tf_cyclegan.translate --model=runs/synthetic --direction=a2b \
       --input=photos/ --output=translated/
 
-Any size and common format (JPEG, PNG, BMP, GIF; grayscale, RGBA and palette become RGB);
-outputs keep each input's size and file name (as PNG). Unreadable files are skipped with a
-warning and counted.
+--model is a run directory, an export directory, a SavedModel or a .tflite file. Any size
+and the formats training reads (JPEG, PNG, BMP, GIF, PPM, TIFF, WebP; EXIF orientation
+applied, 16-bit scaled, every mode made RGB); outputs keep each input's size and stem, as
+PNG (x.jpg and x.png in one folder become x.jpg.png and x.png.png). Inputs are never
+overwritten; existing outputs only with --overwrite. Unreadable files are skipped.
 """
 
-from absl import app, flags
+from absl import flags
+
+from tf_cyclegan import cli
 
 _MODEL = flags.DEFINE_string("model", None, "Run dir, SavedModel dir or .tflite.", required=True)
 _DIRECTION = flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"], "Which generator.")
 _INPUT = flags.DEFINE_string("input", None, "An image file or a folder of them.", required=True)
 _OUTPUT = flags.DEFINE_string("output", None, "Folder for the translated images.", required=True)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 8, "Images per call, where sizes match.")
+_OVERWRITE = flags.DEFINE_boolean(
+    "overwrite", False, "Replace output files that exist (inputs are never overwritten)."
+)
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}; every option is a --flag")
+    del argv  # cli.run refuses positional arguments.
     from tf_cyclegan import translate_lib
 
     summary = translate_lib.translate_paths(
-        _MODEL.value, _DIRECTION.value, _INPUT.value, _OUTPUT.value, _BATCH_SIZE.value
+        _MODEL.value,
+        _DIRECTION.value,
+        _INPUT.value,
+        _OUTPUT.value,
+        _BATCH_SIZE.value,
+        _OVERWRITE.value,
     )
     print(f"Translated {summary['translated']} image(s) to {_OUTPUT.value}; "
           f"skipped {len(summary['skipped'])}.")  # fmt: skip
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

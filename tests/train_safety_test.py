@@ -1,0 +1,109 @@
+"""Training never loses a good checkpoint, and a run directory stays one run's."""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+import helpers
+from tf_cyclegan import config as config_lib
+from tf_cyclegan import errors, run_dir, train_lib
+
+
+class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters({"optim.lr": 1e15}, {"model.init_gain": 1e30})
+    def test_diverged_run_stops_and_keeps_the_last_finite_checkpoint(self, **overrides):
+        model_dir = self.get_temp_dir()
+        config = helpers.tiny_config(
+            model_dir, **{"train.train_steps": 12, "train.checkpoint_every": 1, **overrides}
+        )
+        with self.assertRaisesRegex(errors.DivergedError, "diverged at step") as raised:
+            train_lib.train(config)
+        for prefix in run_dir.checkpoints(model_dir):
+            for name, _ in tf.train.list_variables(prefix):
+                value = tf.train.load_variable(prefix, name)
+                if np.issubdtype(np.asarray(value).dtype, np.floating):
+                    self.assertTrue(np.isfinite(value).all(), f"{prefix}: {name}")
+        kept = run_dir.checkpoints(model_dir)
+        if kept:
+            self.assertIn(kept[0], str(raised.exception))
+
+    @parameterized.parameters(
+        ("optim.lr", 0.0, "--lr"), ("optim.lr", -1.0, "--lr"), ("optim.beta1", 1.0, "--beta1"),
+        ("optim.beta2", -0.1, "--beta2"), ("loss.lambda_a", 1e39, "--lambda_a"),
+        ("loss.lambda_identity", -1.0, "--lambda_identity"),
+        ("model.init_gain", 0.0, "--init_gain"),
+    )  # fmt: skip
+    def test_nonsense_hyperparameters_are_refused_up_front(self, field, value, flag):
+        config = helpers.tiny_config(self.get_temp_dir(), **{field: value})
+        with self.assertRaisesRegex(errors.ConfigError, flag):
+            config_lib.validate(config)
+
+    def test_zero_epochs_are_refused(self):
+        config = helpers.tiny_config(
+            self.get_temp_dir(), **{"optim.epochs": 0, "optim.epochs_decay": 0}
+        )
+        with self.assertRaisesRegex(errors.ConfigError, "--epochs=0 --epochs_decay=0"):
+            config_lib.validate(config)
+
+
+class RunIdentityTest(tf.test.TestCase):
+    def test_resume_with_another_seed_is_refused_and_config_kept(self):
+        model_dir = self.get_temp_dir()
+        train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
+        with open(os.path.join(model_dir, run_dir.CONFIG_FILE)) as f:
+            before = f.read()
+        changed = helpers.tiny_config(model_dir, **{"train.train_steps": 2, "train.seed": 5})
+        with self.assertRaisesRegex(errors.RunDirError, "train.seed 0 -> 5"):
+            train_lib.train(changed)
+        with open(os.path.join(model_dir, run_dir.CONFIG_FILE)) as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(json.loads(before)["train"]["num_replicas"], 1)
+
+    def test_free_options_may_change_on_resume(self):
+        model_dir = self.get_temp_dir()
+        train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
+        result = train_lib.train(
+            helpers.tiny_config(
+                model_dir,
+                **{"train.train_steps": 2, "data.num_samples": 1, "train.log_every": 1,
+                   "train.jit_compile": False, "data.cache": True},
+            )
+        )  # fmt: skip
+        self.assertEqual(result["step"], 2)
+
+    def test_failed_first_run_leaves_no_config(self):
+        model_dir = os.path.join(self.get_temp_dir(), "typo")
+        config = helpers.tiny_config(model_dir, **{"data.dataset": "cycle_gan/hors2zebra"})
+        with self.assertRaisesRegex(errors.ConfigError, "cycle_gan/horse2zebra"):
+            train_lib.train(config)
+        self.assertFalse(os.path.exists(os.path.join(model_dir, run_dir.CONFIG_FILE)))
+
+    def test_damaged_config_is_named(self):
+        model_dir = self.get_temp_dir()
+        with open(os.path.join(model_dir, run_dir.CONFIG_FILE), "w") as f:
+            f.write('{"model": {"ngf": 4')
+        with self.assertRaisesRegex(errors.RunDirError, "config.json is damaged"):
+            config_lib.load(model_dir)
+
+    def test_resume_skips_a_truncated_newest_checkpoint(self):
+        model_dir = self.get_temp_dir()
+        config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
+        train_lib.train(helpers.with_train_steps(config, 2))
+        data = tf.io.gfile.glob(os.path.join(model_dir, "ckpt-2.data-*"))[0]
+        with open(data, "r+b") as f:
+            f.truncate(16)
+        result = train_lib.train(helpers.with_train_steps(config, 3))
+        self.assertEqual(result["step"], 3)
+
+    def test_second_trainer_on_a_run_is_refused(self):
+        model_dir = self.get_temp_dir()
+        with run_dir.lock(model_dir):
+            with self.assertRaisesRegex(errors.RunDirError, "in use by another trainer"):
+                train_lib.train(helpers.tiny_config(model_dir))
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,39 @@
+"""What every binary shares: one-line user errors, no tracebacks for expected failures."""
+
+import errno
+import sys
+
+from absl import app
+
+from tf_cyclegan import errors
+
+# Exit status of an expected user error (absl uses 1 for flag errors, Python 1 for bugs).
+USER_ERROR_STATUS = 2
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(USER_ERROR_STATUS)
+
+
+def run(main):
+    """``app.run(main)``, printing user errors as ``error: ...`` with exit status 2."""
+
+    def guarded(argv):
+        if len(argv) > 1:
+            _fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+        try:
+            return main(argv)
+        except errors.UserError as e:
+            _fail(e)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            sys.exit(130)
+        except Exception as e:
+            # Python raises OSError(ENOSPC); TensorFlow's writers raise their own OpError.
+            full = getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            if full or "No space left on device" in str(e):
+                _fail(f"the disk is full ({e}); free some space and run the same command again")
+            raise
+
+    app.run(guarded)

@@ -1,0 +1,198 @@
+"""The run directory's on-disk contract: names, the lock, checkpoints that restore.
+
+A run directory (``--model_dir``) holds:
+
+- ``config.json``: the run's configuration (``config.save``/``config.load``);
+- ``ckpt-N.index``, ``ckpt-N.data-*``, ``checkpoint``: ``tf.train.Checkpoint``s whose keys
+  (``model/generator_a2b/...``) are an API;
+- ``train/``: TensorBoard events; ``samples/``: sample grids as PNG;
+- ``eval.json``: the latest evaluation (the end of training, or ``evaluate``);
+- ``.lock``: held by the one trainer writing the directory.
+
+Everything goes through ``tf.io.gfile``, so a run may live on any filesystem TensorFlow
+reads (local, ``gs://``, ``ram://``).
+"""
+
+import contextlib
+import json
+import os
+import re
+import socket
+import threading
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from tf_cyclegan import errors
+
+CONFIG_FILE = "config.json"
+EVAL_FILE = "eval.json"
+TRAIN_LOGS = "train"
+SAMPLES = "samples"
+LOCK_FILE = ".lock"
+CHECKPOINT_PREFIX = "ckpt"
+# A lease on a filesystem without flock is refreshed this often and lapses after LEASE_S.
+LEASE_REFRESH_S = 20.0
+LEASE_S = 90.0
+
+_CHECKPOINT_INDEX = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.index$")
+_KILLED_SAVE = re.compile(rf"^{CHECKPOINT_PREFIX}-\d+_temp")
+
+
+def is_local(path):
+    return "://" not in path or path.startswith("file://")
+
+
+def write_atomically(path, text):
+    """Writes ``text`` to ``path`` through a temporary file and a rename."""
+    tmp = f"{path}.tmp-{socket.gethostname()}-{os.getpid()}"
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        f.write(text)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def write_json(path, values):
+    write_atomically(path, json.dumps(values, indent=2) + "\n")
+
+
+def checkpoints(model_dir):
+    """Checkpoint prefixes in ``model_dir``, newest first, found from the files themselves.
+
+    The ``checkpoint`` state file is not trusted: a killed or corrupted write may have
+    damaged it, or it may name checkpoints whose files are gone.
+    """
+    if not tf.io.gfile.isdir(model_dir):
+        return []
+    steps = []
+    for name in tf.io.gfile.listdir(model_dir):
+        match = _CHECKPOINT_INDEX.match(name.rstrip("/"))
+        if match:
+            steps.append(int(match.group(1)))
+    return [os.path.join(model_dir, f"{CHECKPOINT_PREFIX}-{s}") for s in sorted(steps)[::-1]]
+
+
+def restore_newest(restore, model_dir, what="checkpoint"):
+    """Restores the newest checkpoint that ``restore`` accepts, skipping damaged ones.
+
+    Args:
+        restore: callable(prefix) that restores from ``prefix`` and raises on failure.
+        model_dir: where to look.
+        what: a word for the messages.
+
+    Returns:
+        The prefix restored, or None when ``model_dir`` holds no checkpoint.
+
+    Raises:
+        RunDirError: there are checkpoints, but none of them restores.
+    """
+    found = checkpoints(model_dir)
+    failures = []
+    for prefix in found:
+        try:
+            restore(prefix)
+        except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
+            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            logging.warning("Skipping %s %s: it does not restore (%s)", what, prefix, reason)
+            print(f"warning: skipping {prefix}: it does not restore ({reason})", flush=True)
+            failures.append(f"{os.path.basename(prefix)}: {reason}")
+            continue
+        return prefix
+    if failures:
+        raise errors.RunDirError(
+            f"no checkpoint in {model_dir} restores ({'; '.join(failures)}); "
+            "restore a backup or train into a new --model_dir"
+        )
+    return None
+
+
+def remove_killed_saves(model_dir):
+    """Removes ``ckpt-N_temp*`` folders that a save killed midway left behind.
+
+    Only the lock holder calls this: such folders are our own half-written files.
+    """
+    if not tf.io.gfile.isdir(model_dir):
+        return
+    for name in tf.io.gfile.listdir(model_dir):
+        name = name.rstrip("/")
+        path = os.path.join(model_dir, name)
+        if _KILLED_SAVE.match(name) and tf.io.gfile.isdir(path):
+            logging.info("Removing %s, left by a save that was killed", path)
+            tf.io.gfile.rmtree(path)
+
+
+@contextlib.contextmanager
+def lock(model_dir):
+    """Holds ``model_dir`` for one writer; a second one gets ``RunDirError`` at once.
+
+    Locally an ``flock`` on ``.lock``, which the kernel releases when the process dies,
+    SIGKILL included. Elsewhere (``gs://``, ``ram://``) a lease file refreshed by a thread:
+    a killed trainer's lease lapses after ``LEASE_S`` seconds.
+    """
+    tf.io.gfile.makedirs(model_dir)
+    path = os.path.join(model_dir, LOCK_FILE)
+    holder = f"{socket.gethostname()} pid {os.getpid()}"
+    if is_local(path):
+        with _flock(path.removeprefix("file://"), holder, model_dir):
+            yield
+    else:
+        with _lease(path, holder, model_dir):
+            yield
+
+
+def _refusal(model_dir, other):
+    return errors.RunDirError(
+        f"{model_dir} is in use by another trainer ({other}); wait for it to finish, or "
+        "use another --model_dir"
+    )
+
+
+@contextlib.contextmanager
+def _flock(path, holder, model_dir):
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            raise _refusal(model_dir, other) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # Releases the flock.
+
+
+def _read_lease(path):
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            holder, stamp = f.read().rsplit(" at ", 1)
+        return holder, float(stamp)
+    except (tf.errors.OpError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def _lease(path, holder, model_dir):
+    lease = _read_lease(path)
+    if lease and lease[0] != holder and time.time() - lease[1] < LEASE_S:
+        raise _refusal(model_dir, lease[0])
+    stop = threading.Event()
+
+    def refresh():
+        while True:
+            write_atomically(path, f"{holder} at {time.time()}")
+            if stop.wait(LEASE_REFRESH_S):
+                return
+
+    write_atomically(path, f"{holder} at {time.time()}")
+    thread = threading.Thread(target=refresh, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        tf.io.gfile.remove(path)
