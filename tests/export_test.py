@@ -11,7 +11,7 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import export_lib, parity, tflite_export, train_lib, translate_lib
+from tf_cyclegan import errors, export_lib, parity, tflite_export, train_lib, translate_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,7 +98,7 @@ class ExportTest(tf.test.TestCase):
         self.assertIn("ok", result.stdout)
 
     def test_translate_keeps_odd_sizes_modes_and_names_and_skips_bad_files(self):
-        inputs, outputs = tempfile.mkdtemp(), tempfile.mkdtemp()
+        inputs = tempfile.mkdtemp()
         rng = np.random.default_rng(0)
         Image.fromarray(rng.integers(0, 255, (37, 53, 3), np.uint8)).save(f"{inputs}/a.jpg")
         Image.fromarray(rng.integers(0, 255, (301, 199), np.uint8)).save(f"{inputs}/b.png")
@@ -109,11 +109,55 @@ class ExportTest(tf.test.TestCase):
                   os.path.join(self.export_dir, "a2b_float32_dynamic.tflite"),
                   os.path.join(self.export_dir, "a2b_float16.tflite"))  # fmt: skip
         for model in models:
+            outputs = tempfile.mkdtemp()  # One folder per model: each must write all three.
             summary = translate_lib.translate_paths(model, "a2b", inputs, outputs)
             self.assertEqual(summary["translated"], 3, model)
             self.assertEqual([os.path.basename(p) for p, _ in summary["skipped"]], ["d.jpg"])
             sizes = {n: Image.open(f"{outputs}/{n}").size for n in os.listdir(outputs)}
             self.assertEqual(sizes, {"a.png": (53, 37), "b.png": (199, 301), "c.png": (16, 16)})
+
+    def _inputs(self, names, size=(20, 28)):
+        folder = tempfile.mkdtemp()
+        rng = np.random.default_rng(1)
+        for name in names:
+            Image.fromarray(rng.integers(0, 255, (*size, 3), np.uint8)).save(f"{folder}/{name}")
+        return folder
+
+    def test_translate_never_overwrites_an_input(self):
+        folder = self._inputs(["x.png", "y.jpg"])
+        with open(f"{folder}/x.png", "rb") as f:
+            before = f.read()
+        for overwrite in (False, True):
+            with self.assertRaisesRegex(errors.ConfigError, "overwrite the input"):
+                translate_lib.translate_paths(self.model_dir, "a2b", folder, folder,
+                                              overwrite=overwrite)  # fmt: skip
+        with open(f"{folder}/x.png", "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertFalse(os.path.exists(f"{folder}/y.png"))  # Refused before writing anything.
+
+    def test_translate_keeps_colliding_names_apart_and_existing_outputs_need_overwrite(self):
+        folder, out = self._inputs(["x.jpg", "x.png", "z.webp", "t.tif"]), tempfile.mkdtemp()
+        summary = translate_lib.translate_paths(self.model_dir, "a2b", folder, out)
+        self.assertEqual(summary["translated"], 4)
+        self.assertEqual(sorted(os.listdir(out)), ["t.png", "x.jpg.png", "x.png.png", "z.png"])
+        with self.assertRaisesRegex(errors.ConfigError, "exist already"):
+            translate_lib.translate_paths(self.model_dir, "a2b", folder, out)
+        summary = translate_lib.translate_paths(self.model_dir, "a2b", folder, out, overwrite=True)
+        self.assertEqual(summary["translated"], 4)
+
+    def test_translate_refuses_a_tflite_of_the_other_direction(self):
+        renamed = os.path.join(tempfile.mkdtemp(), "zebras.tflite")  # The name says nothing.
+        with open(os.path.join(self.export_dir, "a2b_float16.tflite"), "rb") as f:
+            data = f.read()
+        with open(renamed, "wb") as f:
+            f.write(data)
+        with self.assertRaisesRegex(errors.ConfigError, "translates a2b.*--direction=b2a"):
+            translate_lib.load_translator(renamed, "b2a")
+
+    def test_translate_accepts_the_export_directory(self):
+        folder, out = self._inputs(["x.png"]), tempfile.mkdtemp()
+        summary = translate_lib.translate_paths(self.export_dir, "b2a", folder, out)
+        self.assertEqual(summary["translated"], 1)
 
     def test_standalone_script_runs_a_tflite_file(self):
         image = os.path.join(tempfile.mkdtemp(), "in.png")
@@ -129,7 +173,7 @@ class ExportTest(tf.test.TestCase):
         self.assertEqual(Image.open(out).size, (24, 40))
 
     def test_existing_export_dir_is_refused_without_overwrite(self):
-        with self.assertRaisesRegex(FileExistsError, "--overwrite"):
+        with self.assertRaisesRegex(errors.ConfigError, "--overwrite"):
             _export(self.model_dir, self.export_dir)
 
     def test_missing_checkpoint_is_a_clear_error(self):
@@ -146,12 +190,70 @@ class ExportTest(tf.test.TestCase):
                                                        "ngf": 8}})  # fmt: skip
         config_lib.save(wider, other)
         checkpoint = tf.train.latest_checkpoint(self.model_dir)
-        with self.assertRaisesRegex(export_lib.ExportError, "does not match.*ngf=8"):
+        with self.assertRaisesRegex(export_lib.ExportError, "does not restore.*ngf=8"):
             _export(other, os.path.join(other, "out"), checkpoint=checkpoint)
 
     def test_unknown_quantization_is_named(self):
         with self.assertRaisesRegex(ValueError, "--quantization=int4"):
             _export(self.model_dir, tempfile.mkdtemp() + "/x", quantizations=("int4",))
+
+
+class ExportSafetyTest(tf.test.TestCase):
+    """Export replaces only its own previous output, and never ships non-finite models."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.model_dir = os.path.join(tempfile.mkdtemp(), "run")
+        train_lib.train(helpers.tiny_config(cls.model_dir, **{"train.train_steps": 1}))
+
+    def _quick_export(self, export_dir, **kwargs):
+        return _export(self.model_dir, export_dir, formats=("saved_model",), **kwargs)
+
+    def test_overwrite_refuses_the_training_run_and_keeps_it_whole(self):
+        before = sorted(os.listdir(self.model_dir))
+        with self.assertRaisesRegex(errors.ConfigError, "training run|not an export"):
+            self._quick_export(self.model_dir, overwrite=True)
+        self.assertEqual(sorted(os.listdir(self.model_dir)), before)
+
+    def test_overwrite_refuses_a_folder_that_is_not_an_export(self):
+        folder = tempfile.mkdtemp()
+        with open(os.path.join(folder, "thesis.tex"), "w") as f:
+            f.write("mine")
+        with self.assertRaisesRegex(errors.ConfigError, "not an export"):
+            self._quick_export(folder, overwrite=True)
+        self.assertEqual(os.listdir(folder), ["thesis.tex"])
+
+    def test_overwrite_replaces_a_previous_export_but_not_a_file_put_into_it(self):
+        export_dir = os.path.join(tempfile.mkdtemp(), "exported")
+        self._quick_export(export_dir)
+        self._quick_export(export_dir, overwrite=True)
+        self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
+        self.assertEqual(os.listdir(os.path.dirname(export_dir)), ["exported"])
+        with open(os.path.join(export_dir, "notes.txt"), "w") as f:
+            f.write("mine")
+        with self.assertRaisesRegex(errors.ConfigError, "notes.txt"):
+            self._quick_export(export_dir, overwrite=True)
+
+    def test_non_finite_weights_are_refused(self):
+        nan_dir = os.path.join(tempfile.mkdtemp(), "nan_run")
+        config, generators, _ = export_lib.load_generators(self.model_dir)
+        generators["b2a"].layers[2].kernel.assign(
+            tf.fill(generators["b2a"].layers[2].kernel.shape, float("nan"))
+        )
+        owner = tf.train.Checkpoint(
+            generator_a2b=generators["a2b"], generator_b2a=generators["b2a"]
+        )
+        tf.train.Checkpoint(model=owner).save(os.path.join(nan_dir, "ckpt"))
+        config_lib.save(config, nan_dir)
+        with self.assertRaisesRegex(export_lib.ExportError, "non-finite weights in generator_b2a"):
+            _export(nan_dir, os.path.join(nan_dir, "out"), formats=("saved_model",))
+        self.assertFalse(os.path.exists(os.path.join(nan_dir, "out")))
+
+    def test_nan_outputs_fail_parity_whatever_the_floor(self):
+        for variant in ("float32", "int8"):
+            with self.assertRaisesRegex(parity.ParityError, "not finite"):
+                parity.check("x", variant, parity.compare(np.zeros(4), np.full(4, np.nan)))
 
 
 class UnetExportTest(tf.test.TestCase):
