@@ -129,6 +129,8 @@ def lock(model_dir):
     SIGKILL included. Elsewhere (``gs://``, ``ram://``) a lease file refreshed by a thread:
     a killed trainer's lease lapses after ``LEASE_S`` seconds.
     """
+    if tf.io.gfile.exists(model_dir) and not tf.io.gfile.isdir(model_dir):
+        raise errors.RunDirError(f"--model_dir={model_dir} is a file; choose a folder path")
     tf.io.gfile.makedirs(model_dir)
     path = os.path.join(model_dir, LOCK_FILE)
     holder = f"{socket.gethostname()} pid {os.getpid()}"

@@ -1,0 +1,59 @@
+"""Expected user errors print one line, `error: ...`, and exit 2: no traceback."""
+
+import os
+import subprocess
+import sys
+
+import tensorflow as tf
+from absl.testing import parameterized
+
+import helpers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
+    def _assert_one_line_error(self, result, *phrases):
+        self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+        self.assertNotIn("Traceback", result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        self.assertStartsWith(last, "error: ")
+        for phrase in phrases:
+            self.assertIn(phrase, last)
+
+    @parameterized.parameters(
+        (["--batch_size=0"], "--batch_size=0"),
+        (["--lr=1e15", "--lr=-1"], "--lr=-1.0"),
+        (["--dataset=/no/such/folder"], "does not exist"),
+        (["--dataset=cycle_gan/hors2zebra"], "cycle_gan/horse2zebra"),
+    )
+    def test_train_refuses_bad_options_in_one_line(self, flags, phrase):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        result = _run("tf_cyclegan.train", "--flagfile=flags/smoke.cfg", f"--model_dir={model_dir}",
+                      f"--data_dir={helpers.synthetic_data_dir()}", *flags)  # fmt: skip
+        self._assert_one_line_error(result, phrase)
+        self.assertFalse(os.path.exists(os.path.join(model_dir, "config.json")))
+
+    def test_model_dir_that_is_a_file(self):
+        path = os.path.join(self.get_temp_dir(), "afile")
+        with open(path, "w") as f:
+            f.write("mine")
+        result = _run("tf_cyclegan.train", "--flagfile=flags/smoke.cfg", f"--model_dir={path}",
+                      f"--data_dir={helpers.synthetic_data_dir()}")  # fmt: skip
+        self._assert_one_line_error(result, path)
+        with open(path) as f:
+            self.assertEqual(f.read(), "mine")
+
+    def test_export_of_a_missing_run(self):
+        missing = os.path.join(self.get_temp_dir(), "nothing")
+        result = _run("tf_cyclegan.export", f"--model_dir={missing}", f"--export_dir={missing}2")
+        self._assert_one_line_error(result, "does not exist")
+
+
+if __name__ == "__main__":
+    tf.test.main()
