@@ -1,6 +1,7 @@
 """Expected user errors print one line, `error: ...`, and exit 2: no traceback."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -53,6 +54,28 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         missing = os.path.join(self.get_temp_dir(), "nothing")
         result = _run("tf_cyclegan.export", f"--model_dir={missing}", f"--export_dir={missing}2")
         self._assert_one_line_error(result, "does not exist")
+
+
+class InterruptTest(tf.test.TestCase):
+    def test_ctrl_c_saves_the_current_step_and_the_same_command_resumes(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        command = [sys.executable, "-m", "tf_cyclegan.train", "--flagfile=flags/smoke.cfg",
+                   f"--model_dir={model_dir}", f"--data_dir={helpers.synthetic_data_dir()}",
+                   "--train_steps=500", "--checkpoint_every=1000", "--log_every=1",
+                   "--summary_every=1000", "--sample_every=1000"]  # fmt: skip
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        for line in process.stdout:
+            if line.startswith("step 3/"):
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        self.assertEqual(process.wait(timeout=120), 130)
+        saved = tf.train.latest_checkpoint(model_dir)
+        self.assertIsNotNone(saved)
+        step = int(saved.rsplit("-", 1)[1])
+        self.assertGreaterEqual(step, 3)
+        self.assertIn(f"Interrupted: saved step {step}", rest)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,27 @@ class RunIdentityTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class NonLocalRunTest(tf.test.TestCase):
+    def test_export_translate_and_evaluate_read_a_run_on_another_filesystem(self):
+        from tf_cyclegan import data, evaluation, export_lib, translate_lib
+
+        model_dir = "ram://non_local_test/run"  # TensorFlow's in-memory filesystem.
+        train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
+        self.assertTrue(tf.io.gfile.exists(f"{model_dir}/{run_dir.CONFIG_FILE}"))
+        export_dir = os.path.join(self.get_temp_dir(), "exported")
+        export_lib.export(
+            export_lib.ExportConfig(
+                model_dir, export_dir, formats=("saved_model",), parity_images=1
+            )  # fmt: skip
+        )
+        self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
+        translate = translate_lib.load_translator(model_dir, "a2b")
+        self.assertEqual(translate(np.zeros((1, 12, 20, 3), np.uint8)).shape, (1, 12, 20, 3))
+        config, generators, _ = export_lib.load_generators(model_dir)
+        builder = data.get_builder(config.data.dataset, config.data.data_dir)
+        results = evaluation.evaluate(
+            lambda x, d: generators[d](x, training=False), builder, config.data.crop_size
+        )
+        self.assertIn("a2b/cycle_mae", results)

@@ -180,11 +180,12 @@ def _train_locked(config, strategy, chief):
     try:
         for step in range(start + 1, total + 1):
             outputs = model.train_step(iterator)
-            totals = [float(outputs[k]) for k in ("generator/total", "discriminator/total")]
-            if not np.all(np.isfinite(totals)):
-                raise _diverged(step, "the losses are", manager, config)
+            # Losses are read (a host sync) only when logged; checkpoints are guarded by the
+            # weight check in save(), so no non-finite state is ever saved.
             if step % cfg.log_every == 0 or step == total or step % cfg.summary_every == 0:
                 losses = {k: float(v) for k, v in outputs.items()}
+                if not np.all(np.isfinite(list(losses.values()))):
+                    raise _diverged(step, "the losses are", manager, config)
             if chief and (step % cfg.log_every == 0 or step == total):
                 progress.update(step, losses)
             if step % cfg.summary_every == 0 or step == total:
