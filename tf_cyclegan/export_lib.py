@@ -18,8 +18,8 @@ from tf_cyclegan import atomic_dir, errors, models, parity, run_dir, serving, tf
 from tf_cyclegan import config as config_lib
 
 FORMATS = ("saved_model", "tflite")
-REPORT_FILE = "export_report.json"
-SAVED_MODEL = "saved_model"
+REPORT_FILE = serving.REPORT_FILE
+SAVED_MODEL = serving.SAVED_MODEL
 QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
 
 
@@ -68,7 +68,7 @@ def load_generators(model_dir, checkpoint=None):
             raise ExportError(
                 f"checkpoint {checkpoint} does not restore into the generators of "
                 f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
-                f"{str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
+                f"{run_dir.error_summary(e)}"
             ) from None
         path = checkpoint
     else:

@@ -32,8 +32,8 @@ def list_files(folder):
     return images, others
 
 
-# PIL modes holding more than 8 bits per sample, and the largest value of each.
-_WIDE_MODES = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535}
+# PIL modes holding 16-bit samples (PNG, TIFF); "I" is how older Pillow opens them.
+_WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -41,10 +41,7 @@ def _to_rgb(image):
     """Any PIL mode -> RGB as a person sees it: 16-bit samples scaled, not clipped."""
     if image.mode in _WIDE_MODES:
         values = np.asarray(image, dtype=np.float64)
-        # 32-bit "I" images from 16-bit files hold 0..65535; anything else is rescaled too.
-        peak = (
-            max(float(values.max()), 1.0) if image.mode == "I" and values.max() > 65535 else 65535
-        )
+        peak = max(65535.0, float(values.max()))  # A true 32-bit "I" image is rescaled too.
         gray = np.clip(np.round(values * (255.0 / peak)), 0, 255).astype(np.uint8)
         return Image.fromarray(gray, "L").convert("RGB")
     if image.mode == "F":

@@ -56,6 +56,12 @@ def write_json(path, values):
     write_atomically(path, json.dumps(values, indent=2) + "\n")
 
 
+def error_summary(error):
+    """The first line of an exception's message (TensorFlow's run to many lines)."""
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
 def checkpoints(model_dir):
     """Checkpoint prefixes in ``model_dir``, newest first, found from the files themselves.
 
@@ -72,13 +78,12 @@ def checkpoints(model_dir):
     return [os.path.join(model_dir, f"{CHECKPOINT_PREFIX}-{s}") for s in sorted(steps)[::-1]]
 
 
-def restore_newest(restore, model_dir, what="checkpoint"):
+def restore_newest(restore, model_dir):
     """Restores the newest checkpoint that ``restore`` accepts, skipping damaged ones.
 
     Args:
         restore: callable(prefix) that restores from ``prefix`` and raises on failure.
         model_dir: where to look.
-        what: a word for the messages.
 
     Returns:
         The prefix restored, or None when ``model_dir`` holds no checkpoint.
@@ -92,8 +97,7 @@ def restore_newest(restore, model_dir, what="checkpoint"):
         try:
             restore(prefix)
         except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
-            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            logging.warning("Skipping %s %s: it does not restore (%s)", what, prefix, reason)
+            reason = error_summary(e)
             print(f"warning: skipping {prefix}: it does not restore ({reason})", flush=True)
             failures.append(f"{os.path.basename(prefix)}: {reason}")
             continue

@@ -12,6 +12,10 @@ cropping back happen inside the graph.
 import tensorflow as tf
 
 DIRECTIONS = ("a2b", "b2a")
+# An export directory: the SavedModel's folder, and the report whose presence marks a
+# complete export.
+SAVED_MODEL = "saved_model"
+REPORT_FILE = "export_report.json"
 
 
 def pad_to_multiple(images, multiple, minimum):

@@ -18,7 +18,7 @@ OUTPUT_SUFFIX = ".png"
 
 def _export_model(export_dir, direction):
     """The model file inside an ``export`` directory: its SavedModel, else a .tflite."""
-    saved_model = os.path.join(export_dir, "saved_model")
+    saved_model = os.path.join(export_dir, serving.SAVED_MODEL)
     if tf.io.gfile.exists(os.path.join(saved_model, "saved_model.pb")):
         return saved_model
     for variant in ("float32_dynamic", "float32", "float16"):
@@ -44,7 +44,7 @@ def load_translator(model, direction):
         raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
     if not tf.io.gfile.exists(model):
         raise errors.MissingError(f"--model={model} does not exist")
-    if tf.io.gfile.exists(os.path.join(model, "export_report.json")):
+    if tf.io.gfile.exists(os.path.join(model, serving.REPORT_FILE)):
         model = _export_model(model, direction)
     if model.endswith(".tflite"):
         return _tflite_translator(model, direction)
