@@ -11,7 +11,16 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, export_lib, parity, tflite_export, train_lib, translate_lib
+from tf_cyclegan import (
+    errors,
+    export_lib,
+    parity,
+    tflite_export,
+    tiling,
+    train_lib,
+    translate_lib,
+    translators,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,7 +49,14 @@ class ExportTest(tf.test.TestCase):
         expected = {
             f"{d}_{v}"
             for d in ("a2b", "b2a")
-            for v in ("float32", "float16", "dynamic_range", "int8", "float32_dynamic")
+            for v in (
+                "float32",
+                "float16",
+                "dynamic_range",
+                "int8",
+                "float32_dynamic",
+                "float32_tiled",
+            )  # fmt: skip
         }
         self.assertEqual(set(report["artifacts"]), expected | {"saved_model"})  # fmt: skip
         for name, figures in report["artifacts"].items():
@@ -152,7 +168,7 @@ class ExportTest(tf.test.TestCase):
         with open(renamed, "wb") as f:
             f.write(data)
         with self.assertRaisesRegex(errors.ConfigError, "translates a2b.*--direction=b2a"):
-            translate_lib.load_translator(renamed, "b2a")
+            translators.load(renamed, "b2a")
 
     def test_translate_accepts_the_export_directory(self):
         folder, out = self._inputs(["x.png"]), tempfile.mkdtemp()
@@ -171,6 +187,37 @@ class ExportTest(tf.test.TestCase):
         )  # fmt: skip
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         self.assertEqual(Image.open(out).size, (24, 40))
+
+    def test_large_photo_is_tiled_alike_by_every_form_and_the_standalone_script(self):
+        # Above 2 megapixels: tiled everywhere (TensorFlow and LiteRT budgets), each form
+        # with the statistics of a downscaled copy.
+        rng = np.random.default_rng(2)
+        image = np.repeat(np.repeat(rng.integers(0, 256, (350, 400, 3), np.uint8), 4, 0), 4, 1)
+        path = os.path.join(tempfile.mkdtemp(), "big.png")
+        Image.fromarray(image).save(path)
+        forms = {"run": self.model_dir, "saved_model": f"{self.export_dir}/saved_model",
+                 "tflite": f"{self.export_dir}/a2b_float32_tiled.tflite"}  # fmt: skip
+        outputs = {}
+        for name, model in forms.items():
+            translator = translators.load(model, "a2b")
+            self.assertIsNotNone(translator.tile, name)
+            outputs[name] = translator.translate_image(image)
+            out = path.replace("big.png", f"{name}.png")
+            result = subprocess.run(
+                [sys.executable, "export/translate_image.py", f"--model={model}",
+                 f"--input={path}", f"--output={out}"],
+                cwd=ROOT, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            if name != "run":  # The script reads exports only.
+                self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+                self.assertAllEqual(np.asarray(Image.open(out)), outputs[name])
+        # TensorFlow forms share one budget: the same math, so a rounding step at most.
+        difference = outputs["run"].astype(int) - outputs["saved_model"]
+        self.assertLessEqual(np.abs(difference).max(), 1)
+        # LiteRT's smaller statistics copy is another approximation of the same image.
+        run, tflite = (tiling.to_float(outputs[name]) for name in ("run", "tflite"))
+        figures = parity.compare(run, tflite)
+        self.assertGreater(figures["psnr_db"], 25)
 
     def test_existing_export_dir_is_refused_without_overwrite(self):
         with self.assertRaisesRegex(errors.ConfigError, "--overwrite"):

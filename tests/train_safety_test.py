@@ -9,7 +9,7 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, run_dir, train_lib
+from tf_cyclegan import errors, run_dir, train_lib, translators
 
 
 class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
@@ -111,7 +111,7 @@ if __name__ == "__main__":
 
 class NonLocalRunTest(tf.test.TestCase):
     def test_export_translate_and_evaluate_read_a_run_on_another_filesystem(self):
-        from tf_cyclegan import data, evaluation, export_lib, translate_lib
+        from tf_cyclegan import data, evaluation, export_lib
 
         model_dir = "ram://non_local_test/run"  # TensorFlow's in-memory filesystem.
         train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
@@ -123,7 +123,7 @@ class NonLocalRunTest(tf.test.TestCase):
             )  # fmt: skip
         )
         self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
-        translate = translate_lib.load_translator(model_dir, "a2b")
+        translate = translators.load(model_dir, "a2b")
         self.assertEqual(translate(np.zeros((1, 12, 20, 3), np.uint8)).shape, (1, 12, 20, 3))
         config, generators, _ = export_lib.load_generators(model_dir)
         builder = data.get_builder(config.data.dataset, config.data.data_dir)

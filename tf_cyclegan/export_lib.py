@@ -154,7 +154,7 @@ def export(cfg):
         raise errors.ConfigError(
             f"--tflite_size={size} must be a multiple of {multiple}, at least 8"
         )
-    translator = serving.Translator(generators, multiple)
+    translator = serving.Translator(generators, multiple, tileable=models.tileable(config.model))
     for path in atomic_dir.remove_stale(cfg.export_dir):
         logging.info("Removed %s, left by an export that was killed", path)
     staging = atomic_dir.make_staging(cfg.export_dir)

@@ -1,5 +1,8 @@
 """Building blocks shared by the generators and discriminators."""
 
+import contextlib
+import threading
+
 import keras
 import tensorflow as tf
 
@@ -44,6 +47,56 @@ def instance_standardize_with_fused_gradient(x, epsilon):
     return standardize(x)
 
 
+_STATISTICS = threading.local()
+
+
+class _Statistics:
+    """Records each instance norm's (mean, variance), or hands out given ones, in call order."""
+
+    def __init__(self, given):
+        self.recorded = []
+        self._given = None if given is None else list(given)
+
+    def standardize(self, x, epsilon):
+        if self._given is None:
+            mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+            self.recorded.append((mean, variance))
+        else:
+            if not self._given:
+                raise ValueError("more instance norms ran than statistics were given")
+            mean, variance = self._given.pop(0)
+        return (x - mean) * tf.math.rsqrt(variance + epsilon)
+
+    def check_used(self):
+        if self._given:
+            raise ValueError(f"{len(self._given)} given statistics were not used")
+
+
+@contextlib.contextmanager
+def instance_norm_statistics(given=None):
+    """Within this block, inference-mode instance norms record or use their statistics.
+
+    Python-level and per thread, so it applies while a model runs eagerly or is traced
+    into a ``tf.function``. With fixed statistics a generator is a per-pixel affine-and-
+    convolution network: tiles of an image computed with the whole image's statistics
+    reproduce the whole-image result (what tiled translation of large photos relies on).
+
+    Args:
+        given: None to record; else a list of (mean, variance) pairs, float32
+            [batch or 1, 1, 1, channels], one per instance norm in call order.
+
+    Yields:
+        An object whose ``recorded`` list fills with (mean, variance) pairs in call order.
+    """
+    previous = getattr(_STATISTICS, "active", None)
+    _STATISTICS.active = _Statistics(given)
+    try:
+        yield _STATISTICS.active
+        _STATISTICS.active.check_used()
+    finally:
+        _STATISTICS.active = previous
+
+
 class InstanceNormalization(keras.layers.Layer):
     """Per-image, per-channel normalization over height and width.
 
@@ -72,8 +125,11 @@ class InstanceNormalization(keras.layers.Layer):
     def call(self, inputs, training=None):
         # Statistics in float32 even under mixed precision: float16 variances underflow.
         x = tf.cast(inputs, tf.float32)
+        statistics = getattr(_STATISTICS, "active", None)
         if training:
             y = instance_standardize_with_fused_gradient(x, self.epsilon)
+        elif statistics is not None:
+            y = statistics.standardize(x, self.epsilon)
         else:
             y = _instance_standardize(x, self.epsilon)[0]
         if self.scale:

@@ -175,6 +175,17 @@ def build_discriminator(config, seed=None, name="discriminator"):
     )
 
 
+# How far, in input pixels, an output pixel of a ResNet generator sees when its instance
+# norms use fixed statistics (tiling_test measures it); a U-Net's innermost layer sees the
+# whole image.
+RECEPTIVE_RADIUS = {"resnet_9blocks": 83, "resnet_6blocks": 59}
+
+
+def tileable(config):
+    """Whether generators of ``config`` (a ``ModelConfig``) translate exactly in tiles."""
+    return config.generator in RECEPTIVE_RADIUS and config.norm == "instance"
+
+
 def size_multiple(generator):
     """The multiple that a generator's input height and width must be."""
     return {"resnet_9blocks": 4, "resnet_6blocks": 4, "unet_128": 128, "unet_256": 256}[generator]

@@ -5,13 +5,28 @@ Signatures (the contract in export/README.md):
   -> ``images`` uint8 of the same shape.
 - ``a2b_float`` / ``b2a_float``: ``images`` float32 [batch, height, width, 3] in [-1, 1]
   -> float32 of the same shape in [-1, 1].
+- ``a2b_statistics`` / ``b2a_statistics`` (ResNet generators): ``images`` float32
+  [1, height, width, 3] -> ``statistics`` float32 [k]: every instance norm's per-channel
+  mean and variance for that image, concatenated in layer order.
+- ``a2b_tile`` / ``b2a_tile``: ``images`` float32 [1, height, width, 3] and ``statistics``
+  -> ``images``: the translation with every instance norm using the given statistics. A large
+  photo is translated as overlapping tiles sharing the statistics of a downscaled copy
+  (``tiling.py``): bounded memory at any size.
 Padding to what the network needs (reflection, then edge-replication for tiny images) and
 cropping back happen inside the graph.
 """
 
 import tensorflow as tf
 
+from tf_cyclegan import layers
+
 DIRECTIONS = ("a2b", "b2a")
+# Tiled translation: pixels of context kept on each side of a tile, beyond the receptive
+# radius of the generators that are tiled (models.RECEPTIVE_RADIUS), and the alignment of
+# tile origins to the generators' total stride, so tiles see the pixel grid the whole image
+# sees.
+TILE_MARGIN = 96
+TILE_ALIGN = 4
 # An export directory: the SavedModel's folder, and the report whose presence marks a
 # complete export.
 SAVED_MODEL = "saved_model"
@@ -53,7 +68,7 @@ class Translator(tf.Module):
         minimum: the smallest height and width they accept.
     """
 
-    def __init__(self, generators, multiple, minimum=8):
+    def __init__(self, generators, multiple, minimum=8, tileable=False):
         super().__init__(name="translator")
         # Not an attribute: a tracked Keras model would store every weight a second time.
         self._generator = generators.__getitem__
@@ -71,6 +86,19 @@ class Translator(tf.Module):
             )
             run_uint8 = self._uint8_fn(run_float)
             setattr(self, direction, tf.function(run_uint8, input_signature=[uint8_spec]))
+        self.tileable = tileable
+        if tileable:
+            self._statistics_sizes = {d: self._statistics_layout(d) for d in DIRECTIONS}
+            one_image = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
+            stats_spec = tf.TensorSpec([None], tf.float32, name="statistics")
+            for direction in DIRECTIONS:
+                setattr(
+                    self,
+                    f"{direction}_statistics",
+                    tf.function(self._statistics_fn(direction), input_signature=[one_image]),
+                )
+                setattr(self, f"{direction}_tile", tf.function(
+                    self._tile_fn(direction), input_signature=[one_image, stats_spec]))  # fmt: skip
 
     def _float_fn(self, direction):
         generator = self._generator(direction)
@@ -81,6 +109,41 @@ class Translator(tf.Module):
             return {"images": outputs[:, :height, :width, :]}
 
         return translate
+
+    def _statistics_layout(self, direction):
+        """The channel count of each instance norm, in call order."""
+        with layers.instance_norm_statistics() as statistics:
+            self._generator(direction)(tf.zeros([1, 16, 16, 3]), training=False)
+        return [int(mean.shape[-1]) for mean, _ in statistics.recorded]
+
+    def _statistics_fn(self, direction):
+        generator = self._generator(direction)
+
+        def statistics(images):
+            padded, _, _ = pad_to_multiple(images, self.multiple, self.minimum)
+            with layers.instance_norm_statistics() as rec:
+                generator(padded, training=False)
+            flat = [tf.reshape(t, [-1]) for pair in rec.recorded for t in pair]
+            return {"statistics": tf.concat(flat, axis=0)}
+
+        statistics.__name__ = f"{direction}_statistics"  # The TFLite signature's name.
+        return statistics
+
+    def _tile_fn(self, direction):
+        generator = self._generator(direction)
+        sizes = self._statistics_sizes[direction]
+
+        def tile(images, statistics):
+            parts = tf.split(statistics, [c for c in sizes for _ in range(2)])
+            given = [(tf.reshape(parts[i], [1, 1, 1, -1]), tf.reshape(parts[i + 1], [1, 1, 1, -1]))
+                     for i in range(0, len(parts), 2)]  # fmt: skip
+            padded, height, width = pad_to_multiple(images, self.multiple, self.minimum)
+            with layers.instance_norm_statistics(given):
+                outputs = generator(padded, training=False)
+            return {"images": outputs[:, :height, :width, :]}
+
+        tile.__name__ = f"{direction}_tile"
+        return tile
 
     def _uint8_fn(self, run_float):
         def translate(images):
@@ -106,10 +169,20 @@ class Translator(tf.Module):
         run = tf.function(lambda images: {"images": generator(images, training=False)})
         return run.get_concrete_function(spec)
 
+    def tflite_tiled_functions(self, direction):
+        """The statistics and tile functions, for one .tflite with both signatures."""
+        return [getattr(self, f"{direction}_{kind}").get_concrete_function()
+                for kind in ("statistics", "tile")]  # fmt: skip
+
     def signatures(self):
         """The serving signatures, for ``tf.saved_model.save(..., signatures=...)``."""
         out = {}
         for direction in DIRECTIONS:
             out[direction] = getattr(self, direction).get_concrete_function()
             out[f"{direction}_float"] = getattr(self, f"{direction}_float").get_concrete_function()
+            if self.tileable:
+                for kind in ("statistics", "tile"):
+                    out[f"{direction}_{kind}"] = getattr(
+                        self, f"{direction}_{kind}"
+                    ).get_concrete_function()
         return out

@@ -1,113 +1,20 @@
 """Translating image files with any of the model forms a user may hold.
 
 Never overwrites an input, never lets two inputs write one output, and writes each output
-through a temporary file, so an interrupted run leaves whole files only.
+through a temporary file, so an interrupted run leaves whole files only. Memory stays
+bounded: a batch holds at most ``tiling.Budget.whole_pixels``, and a larger photo goes alone,
+through tiles.
 """
 
 import os
 
 import numpy as np
-import tensorflow as tf
 from absl import logging
 from PIL import Image
 
-from tf_cyclegan import errors, image_files, serving
+from tf_cyclegan import errors, image_files, translators
 
 OUTPUT_SUFFIX = ".png"
-
-
-def _export_model(export_dir, direction):
-    """The model file inside an ``export`` directory: its SavedModel, else a .tflite."""
-    saved_model = os.path.join(export_dir, serving.SAVED_MODEL)
-    if tf.io.gfile.exists(os.path.join(saved_model, "saved_model.pb")):
-        return saved_model
-    for variant in ("float32_dynamic", "float32", "float16"):
-        path = os.path.join(export_dir, f"{direction}_{variant}.tflite")
-        if tf.io.gfile.exists(path):
-            return path
-    raise errors.ConfigError(
-        f"--model={export_dir} is an export without a SavedModel or a float {direction} "
-        ".tflite; export again with --formats=saved_model or pick a .tflite file"
-    )
-
-
-def load_translator(model, direction):
-    """Returns a function uint8 [n, h, w, 3] -> uint8 [n, h, w, 3] for ``model``.
-
-    Args:
-        model: a training run directory (has config.json and checkpoints), an export
-            directory (what ``export`` writes), a SavedModel directory, or a .tflite file
-            (fixed or dynamic size; float32 [-1, 1] I/O).
-        direction: "a2b" or "b2a".
-    """
-    if direction not in serving.DIRECTIONS:
-        raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
-    if not tf.io.gfile.exists(model):
-        raise errors.MissingError(f"--model={model} does not exist")
-    if tf.io.gfile.exists(os.path.join(model, serving.REPORT_FILE)):
-        model = _export_model(model, direction)
-    if model.endswith(".tflite"):
-        return _tflite_translator(model, direction)
-    if tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
-        signature = tf.saved_model.load(model).signatures[direction]
-        return lambda images: signature(images=tf.constant(images))["images"].numpy()
-    if tf.io.gfile.exists(os.path.join(model, "config.json")):
-        from tf_cyclegan import export_lib, models
-
-        config, generators, _ = export_lib.load_generators(model)
-        translator = serving.Translator(generators, models.size_multiple(config.model.generator))
-        fn = getattr(translator, direction)
-        return lambda images: fn(tf.constant(images))["images"].numpy()
-    raise errors.ConfigError(
-        f"--model={model!r} is neither a .tflite file, an export or SavedModel directory, "
-        "nor a training run directory (with config.json)"
-    )
-
-
-def tflite_direction(path, input_name):
-    """'a2b' or 'b2a' as the .tflite says (its input's name, else its file name), or None."""
-    for text in (input_name, os.path.basename(path)):
-        found = [d for d in serving.DIRECTIONS if d in text]
-        if len(found) == 1:
-            return found[0]
-    return None
-
-
-def _tflite_translator(path, direction):
-    from ai_edge_litert.interpreter import Interpreter
-
-    with tf.io.gfile.GFile(path, "rb") as f:
-        interpreter = Interpreter(model_content=f.read())
-    details = interpreter.get_input_details()[0]
-    written_for = tflite_direction(path, details["name"])
-    if written_for not in (None, direction):
-        raise errors.ConfigError(
-            f"{path} translates {written_for}, but --direction={direction}; pass "
-            f"--direction={written_for} or the {direction} model"
-        )
-    index = details["index"]
-    fixed = details["shape_signature"][1] > 0
-    size = tuple(details["shape"][1:3])
-
-    def translate(images):
-        return np.stack([translate_one(image) for image in images])
-
-    def translate_one(image):
-        height, width = image.shape[:2]
-        x = image
-        if fixed:  # A fixed-size model: resize in and back out.
-            x = np.asarray(Image.fromarray(image).resize(size[::-1], Image.BICUBIC))
-        interpreter.resize_tensor_input(index, [1, *x.shape])
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(index, (x[np.newaxis] / 127.5 - 1.0).astype(np.float32))
-        interpreter.invoke()
-        y = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
-        y = np.clip(np.round((y + 1.0) * 127.5), 0, 255).astype(np.uint8)
-        if fixed:
-            y = np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
-        return y
-
-    return translate
 
 
 def list_images(path):
@@ -151,8 +58,9 @@ def _check_outputs(outputs, overwrite):
         )
 
 
-def _batches(paths, batch_size, skipped):
-    """Yields (paths, uint8 [n, h, w, 3]) runs of consecutive readable same-size images."""
+def _batches(paths, batch_size, max_pixels, skipped):
+    """Yields (paths, uint8 [n, h, w, 3]): consecutive readable same-size images, as many
+    as ``batch_size`` and ``max_pixels`` allow (a large photo comes alone)."""
     run_paths, run_images = [], []
     for path in paths:
         try:
@@ -161,7 +69,10 @@ def _batches(paths, batch_size, skipped):
             logging.warning("Skipping %s: not a readable image (%s)", path, e)
             skipped.append((path, str(e)))
             continue
-        if run_images and (image.shape != run_images[0].shape or len(run_images) == batch_size):
+        full = len(run_images) == batch_size or (
+            (len(run_images) + 1) * image.shape[0] * image.shape[1] > max_pixels
+        )
+        if run_images and (image.shape != run_images[0].shape or full):
             yield run_paths, np.stack(run_images)
             run_paths, run_images = [], []
         run_paths.append(path)
@@ -189,11 +100,16 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
     paths = list_images(input_path)
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
-    translate = load_translator(model, direction)
+    translator = translators.load(model, direction)
     os.makedirs(output_dir, exist_ok=True)
     skipped, done = [], 0
-    for batch_paths, images in _batches(paths, batch_size, skipped):
-        for path, out in zip(batch_paths, translate(images)):
+    budget = translator.budget.whole_pixels
+    for batch_paths, images in _batches(paths, batch_size, budget, skipped):
+        if len(images) == 1:  # Possibly a large photo: whole or tiled, as its size needs.
+            translated = [translator.translate_image(images[0], batch_paths[0])]
+        else:
+            translated = translator(images)
+        for path, out in zip(batch_paths, translated):
             _save_png(out, outputs[path])
             done += 1
         print(f"\r[{done + len(skipped)}/{len(paths)}] {os.path.basename(batch_paths[-1])}",

@@ -1,0 +1,111 @@
+"""Tiled translation: exact with fixed statistics, bounded windows, clear refusals."""
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from tf_cyclegan import errors, layers, models, serving, tiling, translators
+
+
+def _generator(n_blocks):
+    return models.resnet_generator(n_blocks=n_blocks, ngf=4, seed=3)
+
+
+def _whole_statistics(generator, x):
+    with layers.instance_norm_statistics() as statistics:
+        generator(x, training=False)
+    return statistics.recorded
+
+
+def _with_statistics(generator, x, statistics):
+    with layers.instance_norm_statistics(statistics):
+        return generator(x, training=False).numpy()
+
+
+class WindowsTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters(1, 255, 256, 257, 449, 450, 1001, 4000, 4003)
+    def test_kept_parts_partition_the_axis_away_from_cut_edges(self, length):
+        core, margin, align = 64, 96, 4
+        parts = tiling.windows(length, core, margin, align)
+        self.assertEqual([k for p in parts for k in range(p[2], p[3])], list(range(length)))
+        for start, stop, keep_start, keep_stop in parts:
+            self.assertEqual(start % align, 0)
+            self.assertTrue(start == 0 or keep_start - start >= margin)
+            self.assertTrue(stop == length or stop - keep_stop >= margin)
+            self.assertLessEqual(stop - start, core + 2 * margin + align)
+
+
+class TilingTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters("resnet_6blocks", "resnet_9blocks")
+    def test_receptive_radius_fits_the_tile_margin(self, name):
+        generator = _generator(9 if name == "resnet_9blocks" else 6)
+        x = tf.random.uniform([1, 256, 256, 3], -1, 1, seed=0)
+        statistics = _whole_statistics(generator, x)
+        poked = x.numpy()
+        poked[0, 128, 128] += 1.0
+        change = np.abs(
+            _with_statistics(generator, poked, statistics)
+            - _with_statistics(generator, x, statistics)
+        ).max(axis=(0, 2, 3))
+        rows = np.flatnonzero(change)
+        self.assertEqual(128 - rows.min(), models.RECEPTIVE_RADIUS[name])
+        self.assertLessEqual(rows.max() - 128, models.RECEPTIVE_RADIUS[name])
+        self.assertLess(models.RECEPTIVE_RADIUS[name], serving.TILE_MARGIN)
+
+    def test_tiles_with_the_whole_images_statistics_reproduce_it(self):
+        generator = _generator(6)
+        module = serving.Translator({"a2b": generator, "b2a": generator}, 4, tileable=True)
+        image = np.random.default_rng(0).integers(0, 256, (301, 422, 3), np.uint8)
+        whole = module.a2b(tf.constant(image[np.newaxis]))["images"][0].numpy()
+        budget = tiling.Budget(whole_pixels=image.size, tile_core=64)  # 5x7 tiles, no downscale.
+        tiled = tiling.translate(
+            image,
+            lambda x: module.a2b_statistics(tf.constant(x))["statistics"],
+            lambda x, s: module.a2b_tile(tf.constant(x), s)["images"].numpy(),
+            budget,
+        )
+        # Same float32 math up to summation order (~1e-6): a pixel may round the other way.
+        difference = np.abs(tiled.astype(int) - whole.astype(int))
+        self.assertLessEqual(difference.max(), 1)
+        self.assertLess(difference.mean(), 0.01)
+
+    def test_statistics_are_per_layer_means_and_variances(self):
+        generator = _generator(6)
+        module = serving.Translator({"a2b": generator, "b2a": generator}, 4, tileable=True)
+        x = tf.random.uniform([1, 40, 48, 3], -1, 1, seed=1)
+        flat = module.a2b_statistics(x)["statistics"]
+        expected = [tf.reshape(t, [-1]) for pair in _whole_statistics(generator, x) for t in pair]
+        self.assertAllClose(flat, tf.concat(expected, 0))
+
+
+class TranslatorTest(tf.test.TestCase):
+    def test_large_image_goes_through_tiles_and_small_one_whole(self):
+        calls = []
+        translator = translators.Translator(
+            whole=lambda images: calls.append("whole") or images,
+            statistics=lambda x: calls.append("statistics") or np.zeros(1, np.float32),
+            tile=lambda x, s: calls.append("tile") or x,
+            budget=tiling.Budget(whole_pixels=32 * 32, tile_core=16),
+        )
+        small = np.full((32, 32, 3), 7, np.uint8)
+        self.assertAllEqual(translator.translate_image(small), small)
+        self.assertEqual(calls, ["whole"])
+        large = np.random.default_rng(0).integers(0, 256, (33, 400, 3), np.uint8)
+        self.assertAllEqual(translator.translate_image(large), large)
+        self.assertEqual(calls[1], "statistics")
+        self.assertGreater(calls.count("tile"), 1)
+
+    def test_large_image_without_a_tiled_form_is_refused(self):
+        translator = translators.Translator(
+            whole=lambda images: images, budget=tiling.Budget(whole_pixels=100, tile_core=16)
+        )
+        with self.assertRaisesRegex(errors.ConfigError, "no tiled form"):
+            translator.translate_image(np.zeros((20, 20, 3), np.uint8), "big.jpg")
+
+    def test_image_beyond_the_pixel_limit_is_refused_by_name(self):
+        with self.assertRaisesRegex(errors.ConfigError, "huge.jpg is 20000x10000.*downscale"):
+            tiling.check_size(10000, 20000, "huge.jpg")
+
+
+if __name__ == "__main__":
+    tf.test.main()

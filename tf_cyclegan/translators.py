@@ -1,0 +1,196 @@
+"""One direction of any model form a user holds, as the functions translation needs.
+
+Forms: a training run directory, an export directory, a SavedModel, a .tflite file (fixed
+size, dynamic size, or tiled). Each becomes a ``Translator``; photos too large to translate
+whole go through tiles (``tiling.py``) where the model has the tiled functions.
+"""
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from tf_cyclegan import errors, serving, tiling
+
+
+@dataclasses.dataclass(frozen=True)
+class Translator:
+    """One direction of a model.
+
+    Attributes:
+        whole: uint8 [n, h, w, 3] -> uint8 [n, h, w, 3], the images translated whole.
+        statistics: float32 [1, h, w, 3] in [-1, 1] -> float32 [k] instance-norm
+            statistics, or None where the model has no tiled form.
+        tile: (float32 [1, h, w, 3], statistics) -> float32 [1, h, w, 3] in [-1, 1].
+        fixed_size: the model resizes every image to its own size (memory is bounded).
+        budget: how much of a photo its runtime translates at once.
+    """
+
+    whole: Callable
+    statistics: Callable | None = None
+    tile: Callable | None = None
+    fixed_size: bool = False
+    budget: tiling.Budget = tiling.TENSORFLOW
+
+    def __call__(self, images):
+        return self.whole(images)
+
+    def translate_image(self, image, path=""):
+        """uint8 [h, w, 3] -> uint8 [h, w, 3]: whole if small enough, else in tiles."""
+        height, width = image.shape[:2]
+        tiling.check_size(height, width, path)
+        if height * width <= self.budget.whole_pixels or self.fixed_size:
+            return self.whole(image[np.newaxis])[0]
+        if self.tile is None:
+            raise errors.ConfigError(
+                f"{path or 'the image'} is {width}x{height}, more than this model translates "
+                f"whole ({self.budget.whole_pixels / 1e6:.1f} megapixels), and the model has "
+                "no tiled form (ResNet generators with instance norm exported by this version "
+                "have one); downscale the image, or pass the run or export directory"
+            )
+        return tiling.translate(image, self.statistics, self.tile, self.budget)
+
+
+def load(model, direction):
+    """The ``Translator`` for ``direction`` ("a2b" or "b2a") of ``model`` (any form)."""
+    if direction not in serving.DIRECTIONS:
+        raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
+    if not tf.io.gfile.exists(model):
+        raise errors.MissingError(f"--model={model} does not exist")
+    if tf.io.gfile.exists(os.path.join(model, serving.REPORT_FILE)):
+        return _from_export(model, direction)
+    if model.endswith(".tflite"):
+        return _from_tflite(model, direction)
+    if tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
+        return _from_saved_model(model, direction)
+    if tf.io.gfile.exists(os.path.join(model, "config.json")):
+        return _from_run(model, direction)
+    raise errors.ConfigError(
+        f"--model={model!r} is neither a .tflite file, an export or SavedModel directory, "
+        "nor a training run directory (with config.json)"
+    )
+
+
+def _from_export(export_dir, direction):
+    """An export's SavedModel, else its float .tflite files (tiled for large photos)."""
+    saved_model = os.path.join(export_dir, serving.SAVED_MODEL)
+    if tf.io.gfile.exists(os.path.join(saved_model, "saved_model.pb")):
+        return _from_saved_model(saved_model, direction)
+    found = {
+        variant: path
+        for variant in ("float32_dynamic", "float32_tiled", "float32", "float16")
+        if tf.io.gfile.exists(path := os.path.join(export_dir, f"{direction}_{variant}.tflite"))
+    }
+    if not found:
+        raise errors.ConfigError(
+            f"--model={export_dir} is an export without a SavedModel or a float {direction} "
+            ".tflite; export again with --formats=saved_model or pick a .tflite file"
+        )
+    tiled = _from_tflite(found["float32_tiled"], direction) if "float32_tiled" in found else None
+    if "float32_dynamic" in found:
+        whole = _from_tflite(found["float32_dynamic"], direction)
+        return dataclasses.replace(whole, statistics=tiled and tiled.statistics,
+                                   tile=tiled and tiled.tile)  # fmt: skip
+    return tiled or _from_tflite(next(iter(found.values())), direction)
+
+
+def _from_functions(functions, direction):
+    """A Translator over TensorFlow functions: SavedModel signatures or ``serving`` methods."""
+    whole = functions[direction]
+    translator = Translator(lambda images: whole(images=tf.constant(images))["images"].numpy())
+    if f"{direction}_tile" not in functions:  # A U-Net, or exported before tiling existed.
+        return translator
+    statistics, tile = functions[f"{direction}_statistics"], functions[f"{direction}_tile"]
+    return dataclasses.replace(
+        translator,
+        statistics=lambda x: statistics(images=tf.constant(x))["statistics"],
+        tile=lambda x, s: tile(images=tf.constant(x), statistics=s)["images"].numpy(),
+    )
+
+
+def _from_saved_model(path, direction):
+    return _from_functions(tf.saved_model.load(path).signatures, direction)
+
+
+def _from_run(model_dir, direction):
+    from tf_cyclegan import export_lib, models
+
+    config, generators, _ = export_lib.load_generators(model_dir)
+    module = serving.Translator(
+        generators, models.size_multiple(config.model.generator),
+        tileable=models.tileable(config.model),
+    )  # fmt: skip
+    names = [direction] + [f"{direction}_{k}" for k in ("statistics", "tile") if module.tileable]
+    return _from_functions({name: getattr(module, name) for name in names}, direction)
+
+
+def tflite_direction(path, names):
+    """'a2b' or 'b2a' as the .tflite says (input or signature names, else file name), or None."""
+    for text in (*names, os.path.basename(path)):
+        found = [d for d in serving.DIRECTIONS if d in text]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def _from_tflite(path, direction):
+    from ai_edge_litert.interpreter import Interpreter
+
+    with tf.io.gfile.GFile(path, "rb") as f:
+        content = f.read()
+    interpreter = Interpreter(model_content=content, num_threads=os.cpu_count())
+    signatures = interpreter.get_signature_list()
+    details = interpreter.get_input_details()[0]
+    written_for = tflite_direction(path, [*signatures, details["name"]])
+    if written_for not in (None, direction):
+        raise errors.ConfigError(
+            f"{path} translates {written_for}, but --direction={direction}; pass "
+            f"--direction={written_for} or the {direction} model"
+        )
+    if f"{direction}_tile" in signatures:
+        return _tiled_tflite(interpreter, content, direction)
+    index = details["index"]
+    fixed = details["shape_signature"][1] > 0
+    size = tuple(details["shape"][1:3])
+
+    def translate_one(image):
+        height, width = image.shape[:2]
+        x = image
+        if fixed:  # A fixed-size model: resize in and back out.
+            x = np.asarray(Image.fromarray(image).resize(size[::-1], Image.BICUBIC))
+        interpreter.resize_tensor_input(index, [1, *x.shape])
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(index, tiling.to_float(x[np.newaxis]))
+        interpreter.invoke()
+        y = tiling.to_uint8(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+        if fixed:
+            return np.asarray(Image.fromarray(y[0]).resize((width, height), Image.BICUBIC))
+        return y[0]
+
+    return Translator(lambda images: np.stack([translate_one(x) for x in images]),
+                      fixed_size=fixed, budget=tiling.LITERT)  # fmt: skip
+
+
+def _tiled_tflite(interpreter, model_content, direction):
+    """A .tflite with the statistics and tile signatures; whole images use both at once."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    tile_runner = interpreter.get_signature_runner(f"{direction}_tile")
+
+    def statistics(x):
+        # An interpreter of its own, dropped after: its arena (the size of the whole copy)
+        # is freed before the tiles allocate theirs.
+        own = Interpreter(model_content=model_content, num_threads=os.cpu_count())
+        return own.get_signature_runner(f"{direction}_statistics")(images=x)["statistics"]
+
+    def tile(x, s):
+        return tile_runner(images=x, statistics=s)["images"]
+
+    def whole(images):
+        return np.stack([tiling.to_uint8(tile(x, statistics(x))[0])
+                         for x in tiling.to_float(images)[:, np.newaxis]])  # fmt: skip
+
+    return Translator(whole, statistics, tile, budget=tiling.LITERT)
