@@ -41,8 +41,9 @@ def quality(model, photo, size):
     for name, budget in (("tensorflow", tiling.TENSORFLOW), ("litert", tiling.LITERT)):
         start = time.perf_counter()
         tiled = tiling.translate(image, translator.statistics, translator.tile, budget)
+        seconds = time.perf_counter() - start
         print(f"  {name:10s} budget {budget}: tiled vs whole at {size[0]}x{size[1]}: "
-              f"PSNR {_psnr(tiled, whole):.2f} dB ({time.perf_counter() - start:.0f} s)")  # fmt: skip
+              f"PSNR {_psnr(tiled, whole):.2f} dB ({seconds:.0f} s)")  # fmt: skip
 
 
 def cost(model, photo_path):
