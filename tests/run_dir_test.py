@@ -91,6 +91,25 @@ class RestoreNewestTest(tf.test.TestCase):
         with self.assertRaisesRegex(errors.RunDirError, "ckpt-1"):
             run_dir.restore_newest(self._restore(checkpoint), model_dir)
 
+    def test_checkpoint_rotated_away_while_read_makes_it_look_again(self):
+        # A trainer beside an evaluate: it saves ckpt-4 and deletes ckpt-1..3 (max_to_keep=1)
+        # between our listing and our read.
+        model_dir = self.get_temp_dir()
+        checkpoint = _save_checkpoints(model_dir)
+        trainer = tf.train.CheckpointManager(
+            tf.train.Checkpoint(v=tf.Variable(4.0)), model_dir, max_to_keep=1
+        )
+        restore = self._restore(checkpoint)
+
+        def restore_during_rotation(prefix):
+            if not tf.io.gfile.exists(os.path.join(model_dir, "ckpt-4.index")):
+                trainer.save(checkpoint_number=4)
+            restore(prefix)
+
+        restored = run_dir.restore_newest(restore_during_rotation, model_dir)
+        self.assertEqual(restored, os.path.join(model_dir, "ckpt-4"))
+        self.assertEqual(float(checkpoint.v.numpy()), 4.0)
+
     def test_empty_directory_has_nothing_to_restore(self):
         self.assertIsNone(run_dir.restore_newest(lambda p: None, self.get_temp_dir()))
 

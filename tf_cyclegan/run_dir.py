@@ -62,6 +62,9 @@ def error_summary(error):
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
+_MAX_RELISTS = 10
+
+
 def checkpoints(model_dir):
     """Checkpoint prefixes in ``model_dir``, newest first, found from the files themselves.
 
@@ -91,17 +94,23 @@ def restore_newest(restore, model_dir):
     Raises:
         RunDirError: there are checkpoints, but none of them restores.
     """
-    found = checkpoints(model_dir)
     failures = []
-    for prefix in found:
-        try:
-            restore(prefix)
-        except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
-            reason = error_summary(e)
-            print(f"warning: skipping {prefix}: it does not restore ({reason})", flush=True)
-            failures.append(f"{os.path.basename(prefix)}: {reason}")
-            continue
-        return prefix
+    # A trainer running beside us (evaluate and export do not take the lock) may delete a
+    # checkpoint while it is read, rotating in a newer one: then list again.
+    for _ in range(_MAX_RELISTS):
+        for prefix in checkpoints(model_dir):
+            try:
+                restore(prefix)
+            except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
+                if not tf.io.gfile.exists(f"{prefix}.index"):
+                    break  # Rotated away while we read it.
+                reason = error_summary(e)
+                print(f"warning: skipping {prefix}: it does not restore ({reason})", flush=True)
+                failures.append(f"{os.path.basename(prefix)}: {reason}")
+                continue
+            return prefix
+        else:
+            break
     if failures:
         raise errors.RunDirError(
             f"no checkpoint in {model_dir} restores ({'; '.join(failures)}); "
