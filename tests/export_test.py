@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -138,6 +139,16 @@ class ExportTest(tf.test.TestCase):
         for name in names:
             Image.fromarray(rng.integers(0, 255, (*size, 3), np.uint8)).save(f"{folder}/{name}")
         return folder
+
+    def test_translate_skips_an_image_past_the_pixel_limit_with_what_to_do(self):
+        folder, out = self._inputs(["huge.png", "fine.png"], size=(30, 30)), tempfile.mkdtemp()
+        Image.fromarray(np.zeros((12, 12, 3), np.uint8)).save(f"{folder}/fine.png")
+        with mock.patch.object(Image, "MAX_IMAGE_PIXELS", 200):  # huge.png: 900 > 2 * 200.
+            summary = translate_lib.translate_paths(self.model_dir, "a2b", folder, out)
+        self.assertEqual(summary["translated"], 1)
+        [(path, reason)] = summary["skipped"]
+        self.assertEqual(os.path.basename(path), "huge.png")
+        self.assertRegex(reason, "too large.*downscale or crop")
 
     def test_translate_never_overwrites_an_input(self):
         folder = self._inputs(["x.png", "y.jpg"])

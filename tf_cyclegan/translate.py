@@ -36,6 +36,8 @@ def main(argv):
         _BATCH_SIZE.value,
         _OVERWRITE.value,
     )
+    for path, reason in summary["skipped"]:
+        print(f"skipped {path}: {reason}")
     print(f"Translated {summary['translated']} image(s) to {_OUTPUT.value}; "
           f"skipped {len(summary['skipped'])}.")  # fmt: skip
 

@@ -65,7 +65,11 @@ def _batches(paths, batch_size, max_pixels, skipped):
     for path in paths:
         try:
             image = image_files.read_image(path)
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
+        except Image.DecompressionBombError as e:  # Past tiling.MAX_PIXELS.
+            logging.warning("Skipping %s: %s; downscale or crop it first", path, e)
+            skipped.append((path, f"too large: {e}; downscale or crop it first"))
+            continue
+        except (OSError, ValueError) as e:
             logging.warning("Skipping %s: not a readable image (%s)", path, e)
             skipped.append((path, str(e)))
             continue
