@@ -2,7 +2,7 @@ import keras
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import fast_conv, layers
+from tf_cyclegan import conv_paths, fast_conv, layers
 
 
 def _pair(in_channels, filters, kernel_size, dtype="float32"):
@@ -23,6 +23,11 @@ def _outputs_and_gradients(layer, x):
 
 
 class FastGradientConv2DTest(tf.test.TestCase, parameterized.TestCase):
+    def setUp(self):
+        super().setUp()
+        conv_paths.configure("fast")  # The rewrite itself, whatever this machine would pick.
+        self.addCleanup(conv_paths.configure)
+
     @parameterized.named_parameters(
         ("generator_head", 64, 3, 7, True),
         ("discriminator_head", 40, 1, 4, True),

@@ -103,6 +103,7 @@ class TrainConfig:
     log_every: int = _free(10)
     deterministic: bool = _free(False)
     jit_compile: bool = _free(False)
+    conv_gradients: str = _free("auto")
     mixed_precision: str | None = _identity(None)
     strategy: str = _free("auto")
     num_cpu_devices: int = _free(1)

@@ -9,9 +9,10 @@ where the time went:
 * For the residual blocks' 256 -> 256 convolutions, ``Conv2DBackpropInput`` and
   ``Conv2DBackpropFilter`` reach 65-75% and 50-75% of the forward convolution's rate.
 
-With this module the ResNet-9 step at 256 px went from 20.3 s to 13.9 s here;
-``benchmarks/conv_gradients.py`` prints the per-convolution figures (forward plus both
-gradients: 5.7x and 18x faster for the two heads, 1.1x for the residual convolutions).
+That profile came from an AVX2 CPU, where this module made the whole step about 1.5x faster;
+on an AVX-512 CPU with newer oneDNN kernels the same rewrite was 1.5x slower. So nothing here
+is assumed: ``conv_paths`` times both per shape on the machine at hand and picks, and
+``benchmarks/conv_gradients.py`` prints the per-convolution figures.
 
 Both gradients of ``y = conv(x, w)`` (stride 1, 'valid') are other convolutions: ``dx`` is the
 forward convolution of ``dy``, zero-padded by ``k - 1``, with the kernel flipped in space and
@@ -23,6 +24,8 @@ values are those of ``tf.nn.conv2d``'s own gradients, up to float summation orde
 
 import keras
 import tensorflow as tf
+
+from tf_cyclegan import conv_paths
 
 # Output channels up to this take the mirrored filter gradient.
 _NARROW_OUTPUT = 4
@@ -94,7 +97,8 @@ def conv2d_with_fast_gradients(inputs, kernel):
 
 
 class FastGradientConv2D(keras.layers.Conv2D):
-    """A stride-1 'valid' ``Conv2D`` that trains with ``conv2d_with_fast_gradients``.
+    """A stride-1 'valid' ``Conv2D`` that trains with ``conv2d_with_fast_gradients`` where
+    ``conv_paths.choose`` finds it faster on this machine (stock gradients elsewhere).
 
     Same weights, checkpoint keys and outputs as ``keras.layers.Conv2D``. Inference runs the
     stock layer, so exported graphs hold nothing unusual.
@@ -111,7 +115,10 @@ class FastGradientConv2D(keras.layers.Conv2D):
             raise ValueError("FastGradientConv2D takes no activation or groups; add them after it")
 
     def call(self, inputs, training=None):
-        if not training:
+        if (
+            not training
+            or conv_paths.choose(inputs.shape, self.kernel.shape, inputs.dtype) == "stock"
+        ):
             return super().call(inputs)
         outputs = conv2d_with_fast_gradients(inputs, tf.cast(self.kernel, inputs.dtype))
         if self.use_bias:

@@ -88,6 +88,11 @@ _SAMPLE_EVERY = flags.DEFINE_integer("sample_every", 1000, "Steps between sample
 _LOG_EVERY = flags.DEFINE_integer("log_every", 10, "Steps between progress lines.")
 _DETERMINISTIC = flags.DEFINE_boolean("deterministic", False, "Deterministic ops (slower).")
 _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
+_CONV_GRADIENTS = flags.DEFINE_enum(
+    "conv_gradients", "auto", ["auto", "stock", "fast"],
+    "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per shape on "
+    "this machine (cached in ~/.cache/tf_cyclegan) and uses the faster; or force one.",
+)  # fmt: skip
 _MIXED_PRECISION = flags.DEFINE_enum(
     "mixed_precision", None, ["float16", "bfloat16"],
     "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
@@ -143,7 +148,8 @@ def config_from_flags():
             checkpoint_every=_CHECKPOINT_EVERY.value, max_to_keep=_MAX_TO_KEEP.value,
             summary_every=_SUMMARY_EVERY.value, sample_every=_SAMPLE_EVERY.value,
             log_every=_LOG_EVERY.value, deterministic=_DETERMINISTIC.value,
-            jit_compile=_JIT_COMPILE.value, mixed_precision=_MIXED_PRECISION.value,
+            jit_compile=_JIT_COMPILE.value, conv_gradients=_CONV_GRADIENTS.value,
+            mixed_precision=_MIXED_PRECISION.value,
             strategy=_STRATEGY.value, num_cpu_devices=_NUM_CPU_DEVICES.value,
             eval_every=_EVAL_EVERY.value, inception_weights=_INCEPTION_WEIGHTS.value,
         ),

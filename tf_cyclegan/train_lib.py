@@ -11,7 +11,16 @@ import numpy as np
 import tensorflow as tf
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import cyclegan, data, distribute, errors, evaluation, run_dir, summaries
+from tf_cyclegan import (
+    conv_paths,
+    cyclegan,
+    data,
+    distribute,
+    errors,
+    evaluation,
+    run_dir,
+    summaries,
+)
 
 
 def _check_resumable(config, model_dir):
@@ -123,6 +132,7 @@ def _train_locked(config, strategy, chief):
     cfg, model_dir = config.train, config.train.model_dir
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
+    conv_paths.configure(cfg.conv_gradients)
     keras.utils.set_random_seed(cfg.seed)
     _check_resumable(config, model_dir)
     if chief:
