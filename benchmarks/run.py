@@ -3,10 +3,13 @@ r"""The benchmark suite: train step vs this machine's measured peak, input pipel
   python benchmarks/run.py                       # under 10 minutes on a 2-core CPU
   python benchmarks/run.py --budget_seconds=0    # everything, however long it takes
 
-Prints a table and writes JSON (--json). Configurations that would overrun the budget are
-listed as skipped, with their estimated cost. Images/s counts images per domain. Plain rows
-are the median of --steps steps after a warm-up; XLA rows (slow to compile on a CPU) time one
-step after the compiling one.
+Prints the CPU it ran on and the matmul and 3x3-convolution peaks measured in the same run,
+then for each configuration the step with stock convolution gradients and with the paths
+``conv_paths`` chooses on this machine ("auto"), so a regression on any CPU shows in one
+command. Writes JSON (--json). Configurations that would overrun the budget are listed as
+skipped, with their estimated cost. Images/s counts images per domain. Plain rows are the
+median of --steps steps after a warm-up; XLA rows (slow to compile on a CPU) time one step
+after the compiling one.
 """
 
 import json
@@ -27,36 +30,73 @@ _XLA_SLOWDOWN = 3.5
 _XLA_COMPILE_SECONDS = 45
 
 
-def matmul_peak_gflops(n=2048, repeats=10):
+def _chained_rate(op, x, flop_per_call, repeats=10):
+    """GFLOP/s of ``repeats`` dependent calls of ``op`` (no call can be merged or skipped)."""
     import tensorflow as tf
-
-    a = tf.random.stateless_normal([n, n], [1, 2])
 
     @tf.function
     def run(x):
         for _ in range(repeats):
-            x = tf.matmul(x, a) * 1e-3
-        return x
+            x = op(x)
+        return tf.reduce_sum(x)
 
-    run(a).numpy()
+    run(x).numpy()
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        run(a).numpy()
+        run(x).numpy()
         times.append(time.perf_counter() - start)
-    return 2 * n**3 * repeats / statistics.median(times) / 1e9
+    return flop_per_call * repeats / statistics.median(times) / 1e9
 
 
-def train_step(generator, size, jit_compile, steps):
+def matmul_peak_gflops(n=2048):
+    """float32 matmul rate, n x n by n x n."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal([n, n], [1, 2]) / n**0.5  # Keeps the norm: no overflow.
+    return _chained_rate(lambda x: tf.matmul(x, a), a, 2 * n**3)
+
+
+def conv_peak_gflops(size=64, channels=256):
+    """Forward rate of the residual blocks' 3x3 convolution, batch 1, float32."""
+    import tensorflow as tf
+
+    x = tf.random.stateless_normal([1, size, size, channels], [1, 2])
+    w = tf.random.stateless_normal([3, 3, channels, channels], [3, 4]) / (9 * channels) ** 0.5
+    flop = 2 * size * size * 9 * channels * channels
+    return _chained_rate(lambda y: tf.nn.conv2d(y, w, 1, "SAME"), x, flop)
+
+
+def cpu_description():
+    """The CPU model and the vector extensions that decide kernel speed."""
+    import os
+    import re
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return "unknown CPU"
+    model = re.search(r"model name\s*: (.*)", text)
+    flags = set(re.search(r"flags\s*: (.*)", text).group(1).split()) if "flags" in text else set()
+    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
+    return (f"{model.group(1) if model else 'unknown'}, {os.cpu_count()} cores, "
+            f"{' '.join(f for f in wanted if f in flags)}")  # fmt: skip
+
+
+def train_step(generator, size, jit_compile, steps, mode="auto"):
+    """Median seconds per step; ``mode``: stock, auto (conv_paths' choice), or auto bfloat16."""
     import tensorflow as tf
 
     from tf_cyclegan import config as config_lib
-    from tf_cyclegan import cyclegan
+    from tf_cyclegan import conv_paths, cyclegan
 
+    conv_paths.configure(mode.split()[0])
+    precision = "bfloat16" if mode.endswith("bfloat16") else None
     config = config_lib.Config(
         model=config_lib.ModelConfig(generator=generator),
         data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
-        train=config_lib.TrainConfig(jit_compile=jit_compile),
+        train=config_lib.TrainConfig(jit_compile=jit_compile, mixed_precision=precision),
     )
     model = cyclegan.CycleGAN(config, steps_per_epoch=1000)
     images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
@@ -100,7 +140,7 @@ def exported_models(size=256):
     image = np.zeros((size, size, 3), np.float32)
     out, folder = {}, tempfile.mkdtemp()
     for quantization in ("float32", "float16"):
-        model = tflite_export.convert(translator.tflite_function("a2b", size), translator,
+        model = tflite_export.convert([translator.tflite_function("a2b", size)], translator,
                                       quantization)  # fmt: skip
         path = os.path.join(folder, f"{quantization}.tflite")
         with open(path, "wb") as f:
@@ -120,16 +160,34 @@ def main(argv):
 
     start, budget = time.perf_counter(), _BUDGET.value
     left = lambda: float("inf") if not budget else budget - (time.perf_counter() - start)  # noqa: E731
-    peak = matmul_peak_gflops()
-    results = {"matmul_peak_gflops": round(peak, 1), "train_step": {}, "skipped": {}}
-    print(f"measured fp32 matmul peak: {peak:.1f} GFLOP/s")
-    print(f"{'configuration':<32}{'ms/step':>10}{'images/s':>10}{'GFLOP/s':>10}{'of peak':>9}")
-    configs = [(g, int(s), xla) for xla in (False, True) for s in _SIZES.value
-               for g in _GENERATORS.value]  # fmt: skip
-    for index, (generator, size, xla) in enumerate(configs):
-        name = f"{generator} {size}px{' XLA' if xla else ''}"
+    import tensorflow as tf
+
+    cpu = cpu_description()
+    matmul_peak, peak = matmul_peak_gflops(), conv_peak_gflops()
+    results = {
+        "cpu": cpu,
+        "tensorflow": tf.__version__,
+        "matmul_peak_gflops": round(matmul_peak, 1),
+        "conv_peak_gflops": round(peak, 1),
+        "train_step": {},
+        "skipped": {},
+    }
+    print(f"CPU: {cpu}; TensorFlow {tf.__version__}")
+    print(f"measured fp32 peaks: matmul {matmul_peak:.1f} GFLOP/s, 3x3 conv {peak:.1f} GFLOP/s")
+    print(f"{'configuration':<40}{'ms/step':>10}{'images/s':>10}{'GFLOP/s':>10}{'of conv':>9}")
+    # bfloat16 (an opt-in: --mixed_precision=bfloat16) where the CPU computes it natively.
+    plain_modes = ("stock", "auto") + (("auto bfloat16",) if "bf16" in cpu else ())
+    configs = [
+        (g, int(s), xla, mode)
+        for xla in (False, True)
+        for s in _SIZES.value
+        for g in _GENERATORS.value
+        for mode in (("auto",) if xla else plain_modes)
+    ]
+    for index, (generator, size, xla, mode) in enumerate(configs):
+        name = f"{generator} {size}px{' XLA' if xla else ''} {mode}"
         work = flops.iteration_flops(config_lib.ModelConfig(generator=generator), size)
-        plain = results["train_step"].get(name.replace(" XLA", ""), {}).get("ms_per_step")
+        plain = results["train_step"].get(f"{generator} {size}px stock", {}).get("ms_per_step")
         step_estimate = plain / 1000 if plain else work / (0.5 * peak * 1e9)
         if xla:
             estimate = 2 * _XLA_SLOWDOWN * step_estimate + _XLA_COMPILE_SECONDS
@@ -137,24 +195,29 @@ def main(argv):
             estimate = (_STEPS.value + 1) * step_estimate + 20
         if index > 0 and estimate > left():
             results["skipped"][name] = f"estimated {estimate:.0f} s, {max(left(), 0):.0f} s left"
-            print(f"{name:<32}  skipped: {results['skipped'][name]}", flush=True)
+            print(f"{name:<40}  skipped: {results['skipped'][name]}", flush=True)
             continue
-        seconds = train_step(generator, size, xla, 1 if xla else _STEPS.value)
+        seconds = train_step(generator, size, xla, 1 if xla else _STEPS.value, mode)
         achieved = work / seconds / 1e9
         results["train_step"][name] = {
             "ms_per_step": round(1000 * seconds), "images_per_second": round(1 / seconds, 3),
             "tflop_per_step": round(work / 1e12, 3), "achieved_gflops": round(achieved, 1),
             "fraction_of_peak": round(achieved / peak, 3),
         }  # fmt: skip
-        print(f"{name:<32}{1000 * seconds:>10.0f}{1 / seconds:>10.3f}{achieved:>10.1f}"
+        print(f"{name:<40}{1000 * seconds:>10.0f}{1 / seconds:>10.3f}{achieved:>10.1f}"
               f"{achieved / peak:>9.0%}", flush=True)  # fmt: skip
-        if not xla and name.startswith(_GENERATORS.value[-1]) and size == int(_SIZES.value[-1]):
+        last = generator == _GENERATORS.value[-1] and size == int(_SIZES.value[-1])
+        if not xla and mode == "auto" and last:
             results["input_pipeline_images_per_second"] = round(input_pipeline_images_per_second())
             print(f"input pipeline: {results['input_pipeline_images_per_second']} images/s")
             if left() > 120:
                 results["exported"] = exported_models()
                 for key, value in results["exported"].items():
                     print(f"{key}: {value}")
+    from tf_cyclegan import conv_paths
+
+    results["conv_choices"] = dict(conv_paths._choices)
+    print("auto chose:", ", ".join(f"{k}: {v}" for k, v in sorted(conv_paths._choices.items())))
     with open(_JSON.value, "w") as f:
         json.dump(results, f, indent=2)
     print(f"Wrote {_JSON.value} in {time.perf_counter() - start:.0f} s")
