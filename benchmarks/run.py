@@ -126,30 +126,44 @@ def input_pipeline_images_per_second(batches=300):
     return 2 * batches / (time.perf_counter() - start)
 
 
-def exported_models(size=256):
-    """Size and LiteRT latency of float32 and float16 ResNet-9 generators (random weights)."""
+def inference(sizes=((256, 256), (768, 1024)), repeats=3):
+    """ResNet-9 (random weights) images/s on 2 threads: the SavedModel that ``translate``
+    loads, and LiteRT float32 and float16 dynamic-size files, at each (height, width)."""
     import os
 
     import numpy as np
+    import tensorflow as tf
 
     from tf_cyclegan import config as config_lib
     from tf_cyclegan import models, serving, tflite_export
 
     generator = models.build_generator(config_lib.ModelConfig())
     translator = serving.Translator({"a2b": generator, "b2a": generator}, 4)
-    image = np.zeros((size, size, 3), np.float32)
-    out, folder = {}, tempfile.mkdtemp()
+    folder = tempfile.mkdtemp()
+    saved = os.path.join(folder, "saved_model")
+    tf.saved_model.save(translator, saved, signatures=translator.signatures())
+    signature = tf.saved_model.load(saved).signatures["a2b"]
+    files = {}
     for quantization in ("float32", "float16"):
-        model = tflite_export.convert([translator.tflite_function("a2b", size)], translator,
+        model = tflite_export.convert([translator.tflite_function("a2b", None)], translator,
                                       quantization)  # fmt: skip
-        path = os.path.join(folder, f"{quantization}.tflite")
-        with open(path, "wb") as f:
+        files[quantization] = os.path.join(folder, f"{quantization}.tflite")
+        with open(files[quantization], "wb") as f:
             f.write(model)
-        out[f"resnet_9blocks_{size}_{quantization}"] = {
-            "size_mb": round(len(model) / 2**20, 1),
-            "latency_ms_1_thread": tflite_export.latency_ms(path, image, 1, repeats=3),
-            "latency_ms_2_threads": tflite_export.latency_ms(path, image, 2, repeats=3),
-        }
+    out = {}
+    for height, width in sizes:
+        image = np.zeros((1, height, width, 3), np.uint8)
+        signature(images=tf.constant(image))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            signature(images=tf.constant(image))["images"].numpy()
+            times.append(time.perf_counter() - start)
+        row = {"saved_model": round(1 / statistics.median(times), 2)}
+        for quantization, path in files.items():
+            ms = tflite_export.latency_ms(path, image[0].astype(np.float32), 2, repeats)
+            row[f"litert_{quantization}"] = round(1000 / ms, 2)
+        out[f"{width}x{height}"] = row
     return out
 
 
@@ -211,9 +225,10 @@ def main(argv):
             results["input_pipeline_images_per_second"] = round(input_pipeline_images_per_second())
             print(f"input pipeline: {results['input_pipeline_images_per_second']} images/s")
             if left() > 120:
-                results["exported"] = exported_models()
-                for key, value in results["exported"].items():
-                    print(f"{key}: {value}")
+                results["inference_images_per_second"] = inference()
+                print("inference, images/s on 2 threads (ResNet-9):")
+                for key, value in results["inference_images_per_second"].items():
+                    print(f"  {key}: {value}")
     from tf_cyclegan import conv_paths
 
     results["conv_choices"] = dict(conv_paths._choices)

@@ -61,8 +61,10 @@ class InterruptTest(tf.test.TestCase):
         model_dir = os.path.join(self.get_temp_dir(), "run")
         command = [sys.executable, "-m", "tf_cyclegan.train", "--flagfile=flags/smoke.cfg",
                    f"--model_dir={model_dir}", f"--data_dir={helpers.synthetic_data_dir()}",
-                   "--train_steps=500", "--checkpoint_every=1000", "--log_every=1",
+                   "--train_steps=1000000", "--checkpoint_every=1000", "--log_every=1",
                    "--summary_every=1000", "--sample_every=1000"]  # fmt: skip
+        # A million steps: the run cannot finish before the signal, however busy the machine
+        # (with 500 it once did, on a loaded 2-core CPU, and exited 0).
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)  # fmt: skip
         for line in process.stdout:
