@@ -18,71 +18,112 @@ CONFIG_FILE = run_dir.CONFIG_FILE
 FLOAT32_MAX = 3.4028234e38
 
 
-def _free(default):
-    """A field that may change when a run resumes (where data is, logging, speed)."""
-    return dataclasses.field(default=default, metadata={"identity": False})
+# The choices of every enumerated option: the one definition (the modules that implement
+# them import these).
+GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
+DISCRIMINATORS = ("basic", "n_layers", "pixel")
+UPSAMPLE_MODES = ("transpose", "resize_conv")
+NORM_TYPES = ("instance", "batch", "none")
+INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
+GAN_MODES = ("lsgan", "vanilla", "wgangp")
+LR_POLICIES = ("linear", "step", "cosine")
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+CONV_GRADIENTS = ("auto", "stock", "fast")
+MIXED_PRECISION = (None, "float16", "bfloat16")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
-def _identity(default):
-    """A field of the run's identity, in a part whose fields are mostly free."""
-    return dataclasses.field(default=default, metadata={"identity": True})
+def option(default, help, *, choices=None, identity=True, flag=None, invert=False):
+    """A config field and everything its command-line flag needs (``config_flags``).
+
+    Args:
+        default: the default value (also the flag's).
+        help: the flag's help text.
+        choices: the allowed values of an enumerated option.
+        identity: whether the field shapes the training trajectory (checked on resume);
+            False for where data is, logging and speed.
+        flag: the flag's name when it is not the field's; False for no flag.
+        invert: a boolean flag that sets the field to its negation (``--no_flip``).
+    """
+    metadata = {"help": help, "choices": choices, "identity": identity, "flag": flag,
+                "invert": invert}  # fmt: skip
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _free(default, help, **kwargs):
+    """An option that may change when a run resumes."""
+    return option(default, help, identity=False, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The four networks."""
 
-    generator: str = "resnet_9blocks"
-    discriminator: str = "basic"
-    n_layers_d: int = 3
-    ngf: int = 64
-    ndf: int = 64
-    norm: str = "instance"
-    init_type: str = "normal"
-    init_gain: float = 0.02
-    upsample: str = "transpose"
-    use_dropout: bool = False
+    generator: str = option("resnet_9blocks", "Generator.", choices=GENERATORS)
+    discriminator: str = option(
+        "basic", "basic: 70x70 PatchGAN; n_layers: PatchGAN with --n_layers_d; pixel: 1x1 "
+        "PixelGAN.", choices=DISCRIMINATORS,
+    )  # fmt: skip
+    n_layers_d: int = option(3, "Layers of the n_layers PatchGAN.")
+    ngf: int = option(64, "Filters in the generators' first layer.")
+    ndf: int = option(64, "Filters in the discriminators' first layer.")
+    norm: str = option("instance", "Normalization layer.", choices=NORM_TYPES)
+    init_type: str = option("normal", "Weight init.", choices=INIT_TYPES)
+    init_gain: float = option(0.02, "Std (normal) or gain (others) of init.")
+    upsample: str = option(
+        "transpose", "Generator upsampling: transposed convolutions, or resize then convolve "
+        "(no checkerboard).", choices=UPSAMPLE_MODES,
+    )  # fmt: skip
+    use_dropout: bool = option(False, "Dropout in the generators.")
 
 
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
     """The objective: adversarial, cycle and identity terms."""
 
-    gan_mode: str = "lsgan"
-    lambda_a: float = 10.0
-    lambda_b: float = 10.0
-    lambda_identity: float = 0.5
-    lambda_gp: float = 10.0
-    pool_size: int = 50
+    gan_mode: str = option("lsgan", "Adversarial loss.", choices=GAN_MODES)
+    lambda_a: float = option(10.0, "Weight of the cycle loss A -> B -> A.")
+    lambda_b: float = option(10.0, "Weight of the cycle loss B -> A -> B.")
+    lambda_identity: float = option(
+        0.5, "Identity loss weight, as a fraction of lambda_a / lambda_b."
+    )
+    lambda_gp: float = option(10.0, "Gradient-penalty weight for wgangp.")
+    pool_size: int = option(50, "Fake-image history per domain; 0 disables.")
 
 
 @dataclasses.dataclass(frozen=True)
 class OptimConfig:
     """Adam and the learning-rate schedule (lengths in epochs)."""
 
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    lr_policy: str = "linear"
-    epochs: int = 100
-    epochs_decay: int = 100
-    lr_decay_epochs: int = 50
+    lr: float = option(2e-4, "Initial Adam learning rate.")
+    beta1: float = option(0.5, "Adam beta1.")
+    beta2: float = option(0.999, "Adam beta2.")
+    lr_policy: str = option("linear", "LR schedule.", choices=LR_POLICIES)
+    epochs: int = option(100, "Epochs at the initial learning rate.")
+    epochs_decay: int = option(100, "Epochs of linear decay to zero.")
+    lr_decay_epochs: int = option(50, "Step policy: x0.1 this often.")
 
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """Where images come from and how they are prepared."""
 
-    dataset: str = "synthetic"
-    data_dir: str | None = _free(None)
-    preprocess: str = "resize_and_crop"
-    load_size: int = 286
-    crop_size: int = 256
-    flip: bool = True
-    batch_size: int = 1
-    max_dataset_size: int | None = None
-    num_samples: int = _free(4)
-    cache: bool = _free(False)
+    dataset: str = option(
+        "synthetic", "'synthetic' (built in, no download), 'cycle_gan/<config>', or a folder "
+        "holding trainA/ and trainB/ (optionally testA/, testB/).",
+    )  # fmt: skip
+    data_dir: str | None = _free(None, "TFDS data directory (TFDS default if unset).")
+    preprocess: str = option(
+        "resize_and_crop", "How training images are resized and cropped (the official modes).",
+        choices=PREPROCESS_MODES,
+    )  # fmt: skip
+    load_size: int = option(286, "Images are resized to this square size...")
+    crop_size: int = option(256, "...then randomly cropped to this size.")
+    flip: bool = option(True, "Disable random horizontal flips.", flag="no_flip", invert=True)
+    batch_size: int = option(1, "Images per domain per step, per replica.")
+    max_dataset_size: int | None = option(None, "Use at most this many training images per domain.")
+    num_samples: int = _free(4, "Test images per domain in sample grids.")
+    cache: bool = _free(False, "Keep decoded, resized images in memory (resize_and_crop only).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,23 +134,42 @@ class TrainConfig:
     had, because the global batch and each replica's image pool depend on it.
     """
 
-    model_dir: str = _free("runs/default")
-    train_steps: int | None = _free(None)
-    seed: int = _identity(0)
-    checkpoint_every: int = _free(1000)
-    max_to_keep: int = _free(3)
-    summary_every: int = _free(100)
-    sample_every: int = _free(1000)
-    log_every: int = _free(10)
-    deterministic: bool = _free(False)
-    jit_compile: bool = _free(False)
-    conv_gradients: str = _free("auto")
-    mixed_precision: str | None = _identity(None)
-    strategy: str = _free("auto")
-    num_cpu_devices: int = _free(1)
-    eval_every: int | None = _free(None)
-    inception_weights: str | None = _free(None)
-    num_replicas: int | None = _identity(None)
+    model_dir: str = _free(
+        "runs/default", "Checkpoints, TensorBoard logs, samples and config.json go here "
+        "(default runs/<dataset>). An existing run resumes.",
+    )  # fmt: skip
+    train_steps: int | None = _free(
+        None, "Stop after this many steps in all (default: epochs + epochs_decay)."
+    )
+    seed: int = option(0, "Seed of weights, data order, augmentation and pool.")
+    checkpoint_every: int = _free(1000, "Steps between checkpoints.")
+    max_to_keep: int = _free(3, "Checkpoints kept.")
+    summary_every: int = _free(100, "Steps between scalar summaries.")
+    sample_every: int = _free(1000, "Steps between sample grids.")
+    log_every: int = _free(10, "Steps between progress lines.")
+    deterministic: bool = _free(False, "Deterministic ops (slower).")
+    jit_compile: bool = _free(False, "Compile the train step with XLA.")
+    conv_gradients: str = _free(
+        "auto", "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per "
+        "shape on this machine (cached in ~/.cache/tf_cyclegan) and uses the faster; or force "
+        "one.", choices=CONV_GRADIENTS,
+    )  # fmt: skip
+    mixed_precision: str | None = option(
+        None, "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
+        choices=MIXED_PRECISION,
+    )  # fmt: skip
+    strategy: str = _free(
+        "auto", "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the "
+        "default. multi_worker reads TF_CONFIG. tpu is untested.", choices=STRATEGIES,
+    )  # fmt: skip
+    num_cpu_devices: int = _free(1, "Split the CPU into this many logical devices (tests, demos).")
+    eval_every: int | None = _free(
+        None, "Steps between test-set evaluations in TensorBoard (also at the end)."
+    )
+    inception_weights: str | None = _free(
+        None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
+    )
+    num_replicas: int | None = option(None, "Recorded by training.", flag=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,24 +277,17 @@ def _check_ranges(config):
 
 def validate(config):
     """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
-    from tf_cyclegan import data, layers, losses, models, schedules  # Heavy; when validating.
+    from tf_cyclegan import data, models  # Heavy; when validating.
 
     _check_ranges(config)
 
     m, d, t = config.model, config.data, config.train
-    choices = [
-        ("generator", m.generator, models.GENERATORS),
-        ("discriminator", m.discriminator, models.DISCRIMINATORS),
-        ("norm", m.norm, layers.NORM_TYPES),
-        ("init_type", m.init_type, layers.INIT_TYPES),
-        ("upsample", m.upsample, models.UPSAMPLE_MODES),
-        ("gan_mode", config.loss.gan_mode, losses.GAN_MODES),
-        ("lr_policy", config.optim.lr_policy, schedules.LR_POLICIES),
-        ("preprocess", d.preprocess, data.PREPROCESS_MODES),
-    ]
-    for flag, value, valid in choices:
-        if value not in valid:
-            raise errors.ConfigError(f"unknown {flag} {value!r}; expected one of {valid}")
+    for part in dataclasses.fields(config):
+        for field in dataclasses.fields(part.type):
+            valid = field.metadata["choices"]
+            value = getattr(getattr(config, part.name), field.name)
+            if valid and value not in valid:
+                raise errors.ConfigError(f"unknown {field.name} {value!r}; expected one of {valid}")
     positive = {"ngf": m.ngf, "ndf": m.ndf, "n_layers_d": m.n_layers_d,
                 "batch_size": d.batch_size, "crop_size": d.crop_size}  # fmt: skip
     for flag, value in positive.items():

@@ -19,9 +19,9 @@ import time
 import tensorflow as tf
 from absl import logging
 
-from tf_cyclegan import errors, run_dir
+from tf_cyclegan import config, errors, run_dir
 
-MODES = ("auto", "stock", "fast")
+MODES = config.CONV_GRADIENTS
 # The rewrite must beat stock by this factor to be chosen: near-ties keep stock kernels.
 _MARGIN = 0.95
 _REPEATS = 5

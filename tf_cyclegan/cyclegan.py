@@ -10,6 +10,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from tf_cyclegan import config as config_lib
 from tf_cyclegan import image_pool, losses, models, schedules
 
 LOSS_NAMES = (
@@ -21,7 +22,7 @@ LOSS_NAMES = (
 )  # fmt: skip
 
 
-MIXED_PRECISION = (None, "float16", "bfloat16")
+MIXED_PRECISION = config_lib.MIXED_PRECISION
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from tf_cyclegan import (
     folder_datasets,
     synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
 )
+from tf_cyclegan.config import PREPROCESS_MODES
 
 SPLITS = ("trainA", "trainB", "testA", "testB")
 BUILTIN = {"synthetic": "synthetic_shapes"}
@@ -141,7 +142,6 @@ def steps_per_epoch(builder, data_config, global_batch_size):
     return longest // global_batch_size
 
 
-PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
 VARIABLE_SIZE_MODES = ("scale_width", "none")
 
 

@@ -9,7 +9,7 @@ import os
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+from tf_cyclegan.config import STRATEGIES
 
 
 def configure_cpu_devices(count):

@@ -7,9 +7,7 @@ import keras
 import tensorflow as tf
 
 from tf_cyclegan import fast_conv
-
-INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
-NORM_TYPES = ("instance", "batch", "none")
+from tf_cyclegan.config import INIT_TYPES, NORM_TYPES
 
 
 def _instance_standardize(x, epsilon):

@@ -6,7 +6,7 @@ that summing ``compute_average_loss`` over replicas gives the mean over the glob
 
 import tensorflow as tf
 
-GAN_MODES = ("lsgan", "vanilla", "wgangp")
+from tf_cyclegan.config import GAN_MODES
 
 
 def _per_example_mean(x):

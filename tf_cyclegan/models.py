@@ -7,10 +7,7 @@ height and width the architecture allows, and returns float32 whatever the compu
 import keras
 
 from tf_cyclegan import layers as cg_layers
-
-GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
-DISCRIMINATORS = ("basic", "n_layers", "pixel")
-UPSAMPLE_MODES = ("transpose", "resize_conv")
+from tf_cyclegan.config import DISCRIMINATORS, GENERATORS, UPSAMPLE_MODES  # noqa: F401
 
 
 def _upsample(x, filters, factory, mode, kernel_size, name):

@@ -5,7 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
-LR_POLICIES = ("linear", "step", "cosine")
+from tf_cyclegan.config import LR_POLICIES
 
 
 class CycleGANSchedule(keras.optimizers.schedules.LearningRateSchedule):

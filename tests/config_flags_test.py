@@ -1,0 +1,63 @@
+"""The train flags are generated from the config dataclasses: every option, once."""
+
+import dataclasses
+import glob
+import os
+
+import tensorflow as tf
+from absl import flags
+from absl.testing import parameterized
+
+from tf_cyclegan import config as config_lib
+from tf_cyclegan import config_flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _parse(*argv):
+    flag_values = flags.FlagValues()
+    config_flags.define_flags(flag_values)
+    flag_values(["train", *argv])
+    return config_flags.config_from_flags(flag_values)
+
+
+class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
+    def test_every_field_has_a_flag_with_the_fields_default(self):
+        flag_values = flags.FlagValues()
+        config_flags.define_flags(flag_values)
+        names = []
+        for part in dataclasses.fields(config_lib.Config):
+            for field in dataclasses.fields(part.type):
+                if field.name == "num_replicas":  # Recorded by training, not an option.
+                    continue
+                names.append(config_flags.flag_name(field))
+                self.assertIn(names[-1], flag_values, field.name)
+        self.assertLen(set(names), len(names))  # One flag per field, no clashes.
+        parsed = _parse()
+        self.assertEqual(parsed.train.model_dir, "runs/synthetic")
+        defaults = dataclasses.replace(
+            config_lib.Config(),
+            train=dataclasses.replace(config_lib.Config().train, model_dir="runs/synthetic"),
+        )
+        self.assertEqual(parsed, defaults)
+
+    def test_values_reach_their_fields(self):
+        config = _parse("--dataset=cycle_gan/horse2zebra", "--no_flip", "--beta2=0.99",
+                        "--mixed_precision=bfloat16", "--generator=unet_256")  # fmt: skip
+        self.assertFalse(config.data.flip)
+        self.assertEqual(config.optim.beta2, 0.99)
+        self.assertEqual(config.train.mixed_precision, "bfloat16")
+        self.assertEqual(config.model.generator, "unet_256")
+        self.assertEqual(config.train.model_dir, "runs/cycle_gan_horse2zebra")
+
+    def test_a_value_outside_the_choices_is_refused(self):
+        with self.assertRaises(flags.IllegalFlagValueError):
+            _parse("--norm=group")
+
+    @parameterized.parameters(sorted(glob.glob(os.path.join(ROOT, "flags", "*.cfg"))))
+    def test_preset_parses_into_a_valid_config(self, path):
+        config_lib.validate(_parse(f"--flagfile={path}"))
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,72 @@
+"""Command-line flags generated from the config dataclasses: one definition per option.
+
+Each field of ``config.Config``'s parts becomes a flag of the same name (or the one its
+metadata names), with the field's default, help and choices; ``config_from_flags`` builds
+the frozen config back. Adding an option is one field in ``config.py`` and its use.
+"""
+
+import dataclasses
+import types
+
+from absl import flags
+
+from tf_cyclegan import config as config_lib
+
+
+def fields():
+    """[(part name, dataclasses.Field)] for every option that has a flag."""
+    return [
+        (part.name, field)
+        for part in dataclasses.fields(config_lib.Config)
+        for field in dataclasses.fields(part.type)
+        if field.metadata.get("flag") is not False
+    ]
+
+
+def flag_name(field):
+    return field.metadata.get("flag") or field.name
+
+
+def _base_type(field):
+    """int, float, str or bool: the field's type without ``| None``."""
+    if isinstance(field.type, types.UnionType):
+        return next(t for t in field.type.__args__ if t is not type(None))
+    return field.type
+
+
+def define_flags(flag_values=flags.FLAGS):
+    """Defines one flag per option on ``flag_values``. Call once, at a binary's import."""
+    for _, field in fields():
+        name, meta, default = flag_name(field), field.metadata, field.default
+        kind = _base_type(field)
+        if meta.get("invert"):
+            flags.DEFINE_boolean(name, not default, meta["help"], flag_values=flag_values)
+        elif meta.get("choices"):
+            choices = [c for c in meta["choices"] if c is not None]
+            flags.DEFINE_enum(name, default, choices, meta["help"], flag_values=flag_values)
+        elif kind is bool:
+            flags.DEFINE_boolean(name, default, meta["help"], flag_values=flag_values)
+        elif kind is int:
+            flags.DEFINE_integer(name, default, meta["help"], flag_values=flag_values)
+        elif kind is float:
+            flags.DEFINE_float(name, default, meta["help"], flag_values=flag_values)
+        else:
+            flags.DEFINE_string(name, default, meta["help"], flag_values=flag_values)
+    # The run directory's default depends on the dataset: unset means runs/<dataset>.
+    flag_values.set_default("model_dir", None)
+
+
+def config_from_flags(flag_values=flags.FLAGS):
+    """Builds the frozen ``config.Config`` from parsed flags."""
+    parts = {}
+    for part, field in fields():
+        value = flag_values[flag_name(field)].value
+        parts.setdefault(part, {})[field.name] = (
+            not value if field.metadata.get("invert") else value
+        )
+    train = parts["train"]
+    if train["model_dir"] is None:
+        train["model_dir"] = f"runs/{parts['data']['dataset'].replace('/', '_')}"
+    return config_lib.Config(**{
+        part.name: part.type(**parts[part.name]) for part in dataclasses.fields(config_lib.Config)
+    })  # fmt: skip
