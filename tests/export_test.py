@@ -13,11 +13,11 @@ from PIL import Image
 import helpers
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import (
+    conventions,
     errors,
     export_lib,
     parity,
     tflite_export,
-    tiling,
     train_lib,
     translate_lib,
     translators,
@@ -226,7 +226,7 @@ class ExportTest(tf.test.TestCase):
         difference = outputs["run"].astype(int) - outputs["saved_model"]
         self.assertLessEqual(np.abs(difference).max(), 1)
         # LiteRT's smaller statistics copy is another approximation of the same image.
-        run, tflite = (tiling.to_float(outputs[name]) for name in ("run", "tflite"))
+        run, tflite = (conventions.to_float(outputs[name]) for name in ("run", "tflite"))
         figures = parity.compare(run, tflite)
         self.assertGreater(figures["psnr_db"], 25)
 

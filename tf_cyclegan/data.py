@@ -13,13 +13,14 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from tf_cyclegan import (
+    conventions,
     errors,
     folder_datasets,
     synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
 )
 from tf_cyclegan.config import PREPROCESS_MODES
 
-SPLITS = ("trainA", "trainB", "testA", "testB")
+SPLITS = conventions.SPLITS
 BUILTIN = {"synthetic": "synthetic_shapes"}
 CYCLE_GAN_HOST = "efrosgans.eecs.berkeley.edu"
 
@@ -133,7 +134,7 @@ def num_examples(builder, split, max_dataset_size=None):
 def steps_per_epoch(builder, data_config, global_batch_size):
     """An epoch is max(|A|, |B|) images per domain, as in the official code, in full batches."""
     cap = data_config.max_dataset_size
-    longest = max(num_examples(builder, s, cap) for s in ("trainA", "trainB"))
+    longest = max(num_examples(builder, s, cap) for s in conventions.TRAIN_SPLITS)
     if longest < global_batch_size:
         raise errors.ConfigError(
             f"the training splits hold {longest} images, fewer than the global batch of "
@@ -203,13 +204,13 @@ def preprocess(image, data_config, seed, resized=False):
         x = _round_to_multiple(x)
     if data_config.flip:
         x = tf.image.stateless_random_flip_left_right(x, seed=seed + 1)
-    return x / 127.5 - 1.0
+    return conventions.to_float(x)
 
 
 def to_model_range(image, size):
     """uint8 [h, w, 3] -> float32 [size, size, 3] in [-1, 1], bicubic resize, no augmentation."""
     x = tf.clip_by_value(tf.image.resize(image, [size, size], method="bicubic"), 0.0, 255.0)
-    return x / 127.5 - 1.0
+    return conventions.to_float(x)
 
 
 def _encoded(builder, split, cap):
@@ -267,7 +268,7 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     resized = data_config.cache and data_config.preprocess == "resize_and_crop"
     load = data_config.load_size
     domains = []
-    for split in ("trainA", "trainB"):
+    for split in conventions.TRAIN_SPLITS:
         n = num_examples(builder, split, cap)
         ds = _encoded(builder, split, cap)
         if resized:

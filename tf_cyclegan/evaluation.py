@@ -2,9 +2,11 @@
 
 import tensorflow as tf
 
-from tf_cyclegan import data, fid, metrics
+from tf_cyclegan import conventions, data, fid, metrics
 
-DIRECTIONS = (("a2b", "testA", "testB"), ("b2a", "testB", "testA"))
+DIRECTIONS = tuple(
+    (d, conventions.SOURCE_TEST[d], conventions.TARGET_TEST[d]) for d in conventions.DIRECTIONS
+)
 
 
 def _test_images(builder, split, size):

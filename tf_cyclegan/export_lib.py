@@ -14,7 +14,16 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tf_cyclegan import atomic_dir, errors, models, parity, run_dir, serving, tflite_export
+from tf_cyclegan import (
+    atomic_dir,
+    conventions,
+    errors,
+    models,
+    parity,
+    run_dir,
+    serving,
+    tflite_export,
+)
 from tf_cyclegan import config as config_lib
 
 FORMATS = ("saved_model", "tflite")
@@ -160,7 +169,8 @@ def export(cfg):
     staging = atomic_dir.make_staging(cfg.export_dir)
     report = {"checkpoint": path, "generator": config.model.generator, "tflite_size": size,
               "artifacts": {}}  # fmt: skip
-    splits = {"a2b": ("testA", "trainA"), "b2a": ("testB", "trainB")}
+    splits = {d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d])
+              for d in conventions.DIRECTIONS}  # fmt: skip
     # Held-out images and the trained generators' outputs: the reference for every artifact.
     held_out = {}
     for direction, (split, _) in splits.items():

@@ -17,9 +17,9 @@ import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.image_classification import cycle_gan
 
-from tf_cyclegan import errors, image_files
+from tf_cyclegan import conventions, errors, image_files
 
-SPLITS = ("trainA", "trainB", "testA", "testB")
+SPLITS = conventions.SPLITS
 
 
 def _examples(folder, split, label, skipped, keep=None):
@@ -71,7 +71,7 @@ class FolderConfig(tfds.core.BuilderConfig):
 def folder_config(root):
     """The config for ``root``: a new name whenever the files below it change."""
     root = os.path.abspath(root)
-    for split in ("trainA", "trainB"):
+    for split in conventions.TRAIN_SPLITS:
         if not os.path.isdir(os.path.join(root, split)):
             raise errors.ConfigError(
                 f"{root} has no {split}/ folder: a dataset folder holds trainA/ and trainB/ "
@@ -87,7 +87,7 @@ def folder_config(root):
                 digest.update(f"{path}:unreadable".encode())
                 continue
             digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    missing = [s for s in ("testA", "testB") if not os.path.isdir(os.path.join(root, s))]
+    missing = [s for s in conventions.TEST_SPLITS if not os.path.isdir(os.path.join(root, s))]
     name = f"{os.path.basename(root.rstrip('/'))[:40]}_{digest.hexdigest()[:12]}"
     return FolderConfig(name=name, root=root, holdout=tuple(missing), version="1.0.0")
 

@@ -8,9 +8,9 @@ import zipfile
 
 import tensorflow_datasets as tfds
 
-from tf_cyclegan import data, errors, folder_datasets
+from tf_cyclegan import conventions, data, errors, folder_datasets
 
-REQUIRED = ("trainA", "trainB", "testA", "testB")
+REQUIRED = conventions.SPLITS
 
 
 def find_dataset_root(folder, max_depth=3):
@@ -20,7 +20,7 @@ def find_dataset_root(folder, max_depth=3):
             dirs[:] = []
             continue
         dirs[:] = sorted(d for d in dirs if d != "__MACOSX" and not d.startswith("."))
-        if "trainA" in dirs and "trainB" in dirs:
+        if all(split in dirs for split in conventions.TRAIN_SPLITS):
             return root
     return None
 

@@ -18,9 +18,9 @@ cropping back happen inside the graph.
 
 import tensorflow as tf
 
-from tf_cyclegan import layers
+from tf_cyclegan import conventions, layers
 
-DIRECTIONS = ("a2b", "b2a")
+DIRECTIONS = conventions.DIRECTIONS
 # Tiled translation: pixels of context kept on each side of a tile, beyond the receptive
 # radius of the generators that are tiled (models.RECEPTIVE_RADIUS), and the alignment of
 # tile origins to the generators' total stride, so tiles see the pixel grid the whole image
@@ -147,10 +147,9 @@ class Translator(tf.Module):
 
     def _uint8_fn(self, run_float):
         def translate(images):
-            x = tf.cast(images, tf.float32) / 127.5 - 1.0
+            x = conventions.to_float(images)
             y = run_float(x)["images"]
-            y = tf.clip_by_value(tf.round((y + 1.0) * 127.5), 0.0, 255.0)
-            return {"images": tf.cast(y, tf.uint8)}
+            return {"images": conventions.to_uint8(y)}
 
         return translate
 

@@ -4,10 +4,7 @@ import os
 
 import tensorflow as tf
 
-
-def to_uint8(images):
-    """float [..., 3] in [-1, 1] -> uint8, rounding and clipping."""
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0, 255), tf.uint8)
+from tf_cyclegan import conventions
 
 
 def grid(columns):
@@ -21,7 +18,7 @@ def grid(columns):
     """
     rows = tf.concat(columns, axis=2)  # [n, h, k*w, 3]
     n, h, w, c = rows.shape
-    return to_uint8(tf.reshape(rows, [1, n * h, w, c]))
+    return conventions.to_uint8(tf.reshape(rows, [1, n * h, w, c]))
 
 
 def write_png(image, path):

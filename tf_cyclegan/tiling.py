@@ -26,7 +26,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from tf_cyclegan import errors, serving
+from tf_cyclegan import conventions, errors, serving
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,16 +101,6 @@ def downscale(image, pixels):
     return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
 
 
-def to_float(image):
-    """uint8 [..., 3] in 0-255 -> float32 in [-1, 1] (the generators' range)."""
-    return image.astype(np.float32) / 127.5 - 1.0
-
-
-def to_uint8(image):
-    """float32 in [-1, 1] -> uint8 in 0-255, rounded."""
-    return np.clip(np.round((image + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
 def translate(image, statistics_fn, tile_fn, budget=TENSORFLOW):
     """Translates one image of any size through overlapping tiles.
 
@@ -123,13 +113,15 @@ def translate(image, statistics_fn, tile_fn, budget=TENSORFLOW):
     Returns:
         uint8 [height, width, 3].
     """
-    statistics = statistics_fn(to_float(downscale(image, budget.whole_pixels))[np.newaxis])
+    statistics = statistics_fn(
+        conventions.to_float(downscale(image, budget.whole_pixels))[np.newaxis]
+    )
     out = np.empty_like(image)
     for top, bottom, keep_top, keep_bottom in windows(image.shape[0], budget.tile_core):
         for left, right, keep_left, keep_right in windows(image.shape[1], budget.tile_core):
-            window = to_float(image[np.newaxis, top:bottom, left:right])
+            window = conventions.to_float(image[np.newaxis, top:bottom, left:right])
             y = tile_fn(window, statistics)[0]
-            out[keep_top:keep_bottom, keep_left:keep_right] = to_uint8(
+            out[keep_top:keep_bottom, keep_left:keep_right] = conventions.to_uint8(
                 y[keep_top - top : keep_bottom - top, keep_left - left : keep_right - left]
             )
     return out

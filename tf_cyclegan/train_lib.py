@@ -13,6 +13,7 @@ import tensorflow as tf
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import (
     conv_paths,
+    conventions,
     cyclegan,
     data,
     distribute,
@@ -159,7 +160,7 @@ def _train_locked(config, strategy, chief):
 
     size = config.data.crop_size
     samples = tuple(data.sample_images(builder, s, config.data.num_samples, size)
-                    for s in ("testA", "testB"))  # fmt: skip
+                    for s in conventions.TEST_SPLITS)  # fmt: skip
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: data.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
     )

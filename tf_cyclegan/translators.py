@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan import errors, serving, tiling
+from tf_cyclegan import conventions, errors, serving, tiling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,9 +163,11 @@ def _from_tflite(path, direction):
             x = np.asarray(Image.fromarray(image).resize(size[::-1], Image.BICUBIC))
         interpreter.resize_tensor_input(index, [1, *x.shape])
         interpreter.allocate_tensors()
-        interpreter.set_tensor(index, tiling.to_float(x[np.newaxis]))
+        interpreter.set_tensor(index, conventions.to_float(x[np.newaxis]))
         interpreter.invoke()
-        y = tiling.to_uint8(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+        y = conventions.to_uint8(
+            interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        )
         if fixed:
             return np.asarray(Image.fromarray(y[0]).resize((width, height), Image.BICUBIC))
         return y[0]
@@ -190,7 +192,7 @@ def _tiled_tflite(interpreter, model_content, direction):
         return tile_runner(images=x, statistics=s)["images"]
 
     def whole(images):
-        return np.stack([tiling.to_uint8(tile(x, statistics(x))[0])
-                         for x in tiling.to_float(images)[:, np.newaxis]])  # fmt: skip
+        return np.stack([conventions.to_uint8(tile(x, statistics(x))[0])
+                         for x in conventions.to_float(images)[:, np.newaxis]])  # fmt: skip
 
     return Translator(whole, statistics, tile, budget=tiling.LITERT)
