@@ -1,12 +1,17 @@
 """Translation error against ground truth, for datasets that have it (``synthetic``)."""
 
+import numpy as np
 import tensorflow as tf
 
 
-def _psnr(x, y):
-    """PSNR in dB of float images in [-1, 1] (peak-to-peak 2)."""
-    mse = tf.reduce_mean(tf.square(x - y))
-    return float(10.0 * tf.math.log(4.0 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0))
+def psnr(x, y):
+    """PSNR in dB of float images in [-1, 1] (peak-to-peak 2); inf when they are equal.
+
+    Args:
+        x, y: arrays or tensors of one shape; compared in float64.
+    """
+    mse = float(np.mean((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2))
+    return float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))
 
 
 def paired_translation_error(translate, images, truths, batch_size=16):
@@ -26,7 +31,7 @@ def paired_translation_error(translate, images, truths, batch_size=16):
     outputs = tf.concat(outputs, axis=0)
     return {
         "mae": float(tf.reduce_mean(tf.abs(outputs - truths))),
-        "psnr": _psnr(outputs, truths),
+        "psnr": psnr(outputs, truths),
         "untranslated_mae": float(tf.reduce_mean(tf.abs(images - truths))),
-        "untranslated_psnr": _psnr(images, truths),
+        "untranslated_psnr": psnr(images, truths),
     }
