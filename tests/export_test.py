@@ -17,6 +17,7 @@ from tf_cyclegan import (
     errors,
     export_lib,
     parity,
+    run_dir,
     tflite_export,
     train_lib,
     translate_lib,
@@ -73,7 +74,7 @@ class ExportTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.export_dir, "config.json")))
 
     def test_saved_model_stores_each_weight_once(self):
-        _, generators, _ = export_lib.load_generators(self.model_dir)
+        _, generators, _ = run_dir.load_generators(self.model_dir)
         expected = sum(len(g.variables) for g in generators.values())
         index = os.path.join(self.export_dir, "saved_model", "variables", "variables")
         stored = [n for n, _ in tf.train.list_variables(index) if n.endswith("VARIABLE_VALUE")]
@@ -237,7 +238,7 @@ class ExportTest(tf.test.TestCase):
     def test_missing_checkpoint_is_a_clear_error(self):
         empty = tempfile.mkdtemp()
         config_lib.save(config_lib.load(self.model_dir), empty)
-        with self.assertRaisesRegex(export_lib.ExportError, "no checkpoint in"):
+        with self.assertRaisesRegex(errors.RunDirError, "no checkpoint in"):
             _export(empty, os.path.join(empty, "out"))
 
     def test_incompatible_checkpoint_is_a_clear_error(self):
@@ -248,7 +249,7 @@ class ExportTest(tf.test.TestCase):
                                                        "ngf": 8}})  # fmt: skip
         config_lib.save(wider, other)
         checkpoint = tf.train.latest_checkpoint(self.model_dir)
-        with self.assertRaisesRegex(export_lib.ExportError, "does not restore.*ngf=8"):
+        with self.assertRaisesRegex(errors.RunDirError, "does not restore.*ngf=8"):
             _export(other, os.path.join(other, "out"), checkpoint=checkpoint)
 
     def test_unknown_quantization_is_named(self):
@@ -295,7 +296,7 @@ class ExportSafetyTest(tf.test.TestCase):
 
     def test_non_finite_weights_are_refused(self):
         nan_dir = os.path.join(tempfile.mkdtemp(), "nan_run")
-        config, generators, _ = export_lib.load_generators(self.model_dir)
+        config, generators, _ = run_dir.load_generators(self.model_dir)
         generators["b2a"].layers[2].kernel.assign(
             tf.fill(generators["b2a"].layers[2].kernel.shape, float("nan"))
         )
@@ -304,7 +305,7 @@ class ExportSafetyTest(tf.test.TestCase):
         )
         tf.train.Checkpoint(model=owner).save(os.path.join(nan_dir, "ckpt"))
         config_lib.save(config, nan_dir)
-        with self.assertRaisesRegex(export_lib.ExportError, "non-finite weights in generator_b2a"):
+        with self.assertRaisesRegex(errors.RunDirError, "non-finite weights in generator_b2a"):
             _export(nan_dir, os.path.join(nan_dir, "out"), formats=("saved_model",))
         self.assertFalse(os.path.exists(os.path.join(nan_dir, "out")))
 

@@ -125,7 +125,7 @@ class NonLocalRunTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
         translate = translators.load(model_dir, "a2b")
         self.assertEqual(translate(np.zeros((1, 12, 20, 3), np.uint8)).shape, (1, 12, 20, 3))
-        config, generators, _ = export_lib.load_generators(model_dir)
+        config, generators, _ = run_dir.load_generators(model_dir)
         builder = data.get_builder(config.data.dataset, config.data.data_dir)
         results = evaluation.evaluate(
             lambda x, d: generators[d](x, training=False), builder, config.data.crop_size

@@ -30,9 +30,9 @@ _FID = flags.DEFINE_boolean(
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import data, evaluation, export_lib, inception, run_dir
+    from tf_cyclegan import data, evaluation, inception, run_dir
 
-    config, generators, path = export_lib.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
+    config, generators, path = run_dir.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
     model = None
     if _FID.value is not False:
         try:

@@ -32,10 +32,6 @@ SAVED_MODEL = serving.SAVED_MODEL
 QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
 
 
-class ExportError(errors.UserError, RuntimeError):
-    """The run cannot be exported as asked (no checkpoint, or one that does not match)."""
-
-
 @dataclasses.dataclass(frozen=True)
 class ExportConfig:
     """What to export, from where, to where."""
@@ -50,47 +46,6 @@ class ExportConfig:
     representative_images: int = 32
     parity_images: int = 4
     overwrite: bool = False
-
-
-def load_generators(model_dir, checkpoint=None):
-    """Builds float32 generators from ``config.json`` and restores them from a checkpoint.
-
-    Returns:
-        (config, {"a2b": keras.Model, "b2a": keras.Model}, checkpoint path).
-    """
-    config = config_lib.load(model_dir)
-    generators = {
-        "a2b": models.build_generator(config.model, name="generator_a2b"),
-        "b2a": models.build_generator(config.model, name="generator_b2a"),
-    }
-    # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
-    owner = tf.train.Checkpoint(generator_a2b=generators["a2b"], generator_b2a=generators["b2a"])
-
-    def restore(path):
-        status = tf.train.Checkpoint(model=owner).restore(path)
-        status.expect_partial().assert_existing_objects_matched()
-
-    if checkpoint:
-        try:
-            restore(checkpoint)
-        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
-            raise ExportError(
-                f"checkpoint {checkpoint} does not restore into the generators of "
-                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
-                f"{run_dir.error_summary(e)}"
-            ) from None
-        path = checkpoint
-    else:
-        path = run_dir.restore_newest(restore, model_dir)
-        if path is None:
-            raise ExportError(f"no checkpoint in {model_dir}; train first or pass --checkpoint")
-    for direction, generator in generators.items():
-        if not all(np.isfinite(v.numpy()).all() for v in generator.variables):
-            raise ExportError(
-                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
-                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
-            )
-    return config, generators, path
 
 
 def _held_out(config, split, count, size):
@@ -156,7 +111,7 @@ def _check_replaceable(cfg):
 def export(cfg):
     """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
     _validate(cfg)
-    config, generators, path = load_generators(cfg.model_dir, cfg.checkpoint)
+    config, generators, path = run_dir.load_generators(cfg.model_dir, cfg.checkpoint)
     multiple = models.size_multiple(config.model.generator)
     size = cfg.tflite_size or config.data.crop_size
     if size % multiple or size < 8:

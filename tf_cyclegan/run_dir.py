@@ -63,6 +63,10 @@ def error_summary(error):
 
 
 _MAX_RELISTS = 10
+# Checkpoint keys (an API: existing runs must keep restoring): the trainer's tf.Module is saved
+# under "model", and its generators as model/generator_a2b and model/generator_b2a.
+CHECKPOINT_ROOT = "model"
+GENERATOR_KEYS = {"a2b": "generator_a2b", "b2a": "generator_b2a"}
 
 
 def checkpoints(model_dir):
@@ -211,3 +215,48 @@ def _lease(path, holder, model_dir):
         stop.set()
         thread.join()
         tf.io.gfile.remove(path)
+
+
+def load_generators(model_dir, checkpoint=None):
+    """Builds float32 generators from ``config.json`` and restores them from a checkpoint
+    (``checkpoint``, else the newest that restores).
+
+    Returns:
+        (config, {"a2b": keras.Model, "b2a": keras.Model}, checkpoint path).
+    """
+    from tf_cyclegan import config as config_lib  # Both import this module.
+    from tf_cyclegan import models
+
+    config = config_lib.load(model_dir)
+    generators = {d: models.build_generator(config.model, name=GENERATOR_KEYS[d])
+                  for d in GENERATOR_KEYS}  # fmt: skip
+    # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
+    owner = tf.train.Checkpoint(**{GENERATOR_KEYS[d]: g for d, g in generators.items()})
+
+    def restore(path):
+        status = tf.train.Checkpoint(**{CHECKPOINT_ROOT: owner}).restore(path)
+        status.expect_partial().assert_existing_objects_matched()
+
+    if checkpoint:
+        try:
+            restore(checkpoint)
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+            raise errors.RunDirError(
+                f"checkpoint {checkpoint} does not restore into the generators of "
+                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
+                f"{error_summary(e)}"
+            ) from None
+        path = checkpoint
+    else:
+        path = restore_newest(restore, model_dir)
+        if path is None:
+            raise errors.RunDirError(
+                f"no checkpoint in {model_dir}; train first or pass --checkpoint"
+            )
+    for direction, generator in generators.items():
+        if not all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in generator.variables):
+            raise errors.RunDirError(
+                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
+                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
+            )
+    return config, generators, path

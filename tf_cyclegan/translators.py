@@ -116,9 +116,9 @@ def _from_saved_model(path, direction):
 
 
 def _from_run(model_dir, direction):
-    from tf_cyclegan import export_lib, models
+    from tf_cyclegan import models, run_dir
 
-    config, generators, _ = export_lib.load_generators(model_dir)
+    config, generators, _ = run_dir.load_generators(model_dir)
     module = serving.Translator(
         generators, models.size_multiple(config.model.generator),
         tileable=models.tileable(config.model),
