@@ -55,16 +55,21 @@ def main(argv):
 
     stock = _forward_and_gradients(lambda x, w: tf.nn.conv2d(x, w, 1, "VALID"))
     fast = _forward_and_gradients(fast_conv.conv2d_with_fast_gradients)
-    print(f"{'convolution':<34}{'stock ms':>10}{'GFLOP/s':>9}{'fast ms':>10}{'GFLOP/s':>9}"
-          f"{'speed-up':>10}")  # fmt: skip
+    print(
+        f"{'convolution':<34}{'stock ms':>10}{'GFLOP/s':>9}{'fast ms':>10}{'GFLOP/s':>9}"
+        f"{'speed-up':>10}"
+    )
     for name, batch, size, c_in, c_out, k in _SHAPES:
         x = tf.random.stateless_normal([batch, size + k - 1, size + k - 1, c_in], [1, 2])
         w = 0.02 * tf.random.stateless_normal([k, k, c_in, c_out], [3, 4])
         upstream = tf.random.stateless_normal([batch, size, size, c_out], [5, 6])
         gflop = 3 * 2 * batch * size * size * k * k * c_in * c_out / 1e9
         t_stock, t_fast = _time(stock, x, w, upstream), _time(fast, x, w, upstream)
-        print(f"{name:<34}{t_stock * 1e3:>10.1f}{gflop / t_stock:>9.1f}{t_fast * 1e3:>10.1f}"
-              f"{gflop / t_fast:>9.1f}{t_stock / t_fast:>9.1f}x", flush=True)  # fmt: skip
+        print(
+            f"{name:<34}{t_stock * 1e3:>10.1f}{gflop / t_stock:>9.1f}{t_fast * 1e3:>10.1f}"
+            f"{gflop / t_fast:>9.1f}{t_stock / t_fast:>9.1f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -32,10 +32,14 @@ def main(argv):
     config = config_lib.Config(
         model=config_lib.ModelConfig(generator=_GENERATOR.value),
         data=config_lib.DataConfig(
-            dataset=_DATASET.value, data_dir=_DATA_DIR.value, load_size=_LOAD_SIZE.value,
-            crop_size=_CROP_SIZE.value, batch_size=_BATCH.value, cache=_CACHE.value,
+            dataset=_DATASET.value,
+            data_dir=_DATA_DIR.value,
+            load_size=_LOAD_SIZE.value,
+            crop_size=_CROP_SIZE.value,
+            batch_size=_BATCH.value,
+            cache=_CACHE.value,
         ),
-    )  # fmt: skip
+    )
     builder = data.get_builder(config.data.dataset, config.data.data_dir)
     ds = data.train_dataset(builder, config.data, seed=0, global_batch_size=_BATCH.value)
     iterator = iter(ds)
@@ -53,8 +57,10 @@ def main(argv):
     for _ in range(_STEPS.value):
         model.train_step(step_iterator)["generator/total"].numpy()
     consumed = 2 * _STEPS.value * _BATCH.value / (time.perf_counter() - start)
-    print(f"{_DATASET.value}, {_LOAD_SIZE.value} -> {_CROP_SIZE.value}, batch {_BATCH.value}, "
-          f"cache={_CACHE.value}")  # fmt: skip
+    print(
+        f"{_DATASET.value}, {_LOAD_SIZE.value} -> {_CROP_SIZE.value}, batch {_BATCH.value}, "
+        f"cache={_CACHE.value}"
+    )
     print(f"input pipeline:  {pipeline:10.1f} images/s (both domains)")
     print(f"train step uses: {consumed:10.2f} images/s ({_GENERATOR.value})")
     print(f"headroom:        {pipeline / consumed:10.0f}x")

@@ -42,19 +42,31 @@ def quality(model, photo, size):
         start = time.perf_counter()
         tiled = tiling.translate(image, translator.statistics, translator.tile, budget)
         seconds = time.perf_counter() - start
-        print(f"  {name:10s} budget {budget}: tiled vs whole at {size[0]}x{size[1]}: "
-              f"PSNR {_psnr(tiled, whole):.2f} dB ({seconds:.0f} s)")  # fmt: skip
+        print(
+            f"  {name:10s} budget {budget}: tiled vs whole at {size[0]}x{size[1]}: "
+            f"PSNR {_psnr(tiled, whole):.2f} dB ({seconds:.0f} s)"
+        )
 
 
 def cost(model, photo_path):
     out = tempfile.mkdtemp()
-    command = ["/usr/bin/time", "-v", sys.executable, "-m", "tf_cyclegan.translate",
-               f"--model={model}", f"--input={photo_path}", f"--output={out}"]  # fmt: skip
+    command = [
+        "/usr/bin/time",
+        "-v",
+        sys.executable,
+        "-m",
+        "tf_cyclegan.translate",
+        f"--model={model}",
+        f"--input={photo_path}",
+        f"--output={out}",
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", result.stderr)
-    print(f"  {model}: exit {result.returncode}, peak RSS "
-          f"{int(rss.group(1)) / 2**20:.2f} GiB, wall {wall.group(1)}")  # fmt: skip
+    print(
+        f"  {model}: exit {result.returncode}, peak RSS "
+        f"{int(rss.group(1)) / 2**20:.2f} GiB, wall {wall.group(1)}"
+    )
 
 
 def _cpu():

@@ -80,8 +80,10 @@ def cpu_description():
     model = re.search(r"model name\s*: (.*)", text)
     flags = set(re.search(r"flags\s*: (.*)", text).group(1).split()) if "flags" in text else set()
     wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
-    return (f"{model.group(1) if model else 'unknown'}, {os.cpu_count()} cores, "
-            f"{' '.join(f for f in wanted if f in flags)}")  # fmt: skip
+    return (
+        f"{model.group(1) if model else 'unknown'}, {os.cpu_count()} cores, "
+        f"{' '.join(f for f in wanted if f in flags)}"
+    )
 
 
 def train_step(generator, size, jit_compile, steps, mode="auto"):
@@ -145,8 +147,9 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
     signature = tf.saved_model.load(saved).signatures["a2b"]
     files = {}
     for quantization in ("float32", "float16"):
-        model = tflite_export.convert([translator.tflite_function("a2b", None)], translator,
-                                      quantization)  # fmt: skip
+        model = tflite_export.convert(
+            [translator.tflite_function("a2b", None)], translator, quantization
+        )
         files[quantization] = os.path.join(folder, f"{quantization}.tflite")
         with open(files[quantization], "wb") as f:
             f.write(model)
@@ -214,12 +217,17 @@ def main(argv):
         seconds = train_step(generator, size, xla, 1 if xla else _STEPS.value, mode)
         achieved = work / seconds / 1e9
         results["train_step"][name] = {
-            "ms_per_step": round(1000 * seconds), "images_per_second": round(1 / seconds, 3),
-            "tflop_per_step": round(work / 1e12, 3), "achieved_gflops": round(achieved, 1),
+            "ms_per_step": round(1000 * seconds),
+            "images_per_second": round(1 / seconds, 3),
+            "tflop_per_step": round(work / 1e12, 3),
+            "achieved_gflops": round(achieved, 1),
             "fraction_of_peak": round(achieved / peak, 3),
-        }  # fmt: skip
-        print(f"{name:<40}{1000 * seconds:>10.0f}{1 / seconds:>10.3f}{achieved:>10.1f}"
-              f"{achieved / peak:>9.0%}", flush=True)  # fmt: skip
+        }
+        print(
+            f"{name:<40}{1000 * seconds:>10.0f}{1 / seconds:>10.3f}{achieved:>10.1f}"
+            f"{achieved / peak:>9.0%}",
+            flush=True,
+        )
         last = generator == _GENERATORS.value[-1] and size == int(_SIZES.value[-1])
         if not xla and mode == "auto" and last:
             results["input_pipeline_images_per_second"] = round(input_pipeline_images_per_second())

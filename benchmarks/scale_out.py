@@ -64,8 +64,10 @@ def main(argv):
 
     distribute.configure_cpu_devices(2)  # Before TensorFlow starts; 1-device runs use cpu:0.
     results = {}
-    print(f"{_GENERATOR.value} ngf={_NGF.value}, {_SIZE.value}x{_SIZE.value}, global batch "
-          f"{_BATCH.value} per domain, median of {_STEPS.value} steps")  # fmt: skip
+    print(
+        f"{_GENERATOR.value} ngf={_NGF.value}, {_SIZE.value}x{_SIZE.value}, global batch "
+        f"{_BATCH.value} per domain, median of {_STEPS.value} steps"
+    )
     print(f"{'configuration':<26}{'ms/step':>10}{'images/s':>10}")
     for name, kwargs in CONFIGS:
         results[name] = _measure(**kwargs)

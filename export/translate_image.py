@@ -112,8 +112,10 @@ def translate_tflite(path, image):
     detail = interpreter.get_input_details()[0]
     fixed = detail["shape_signature"][1] > 0
     if not fixed and height * width > LITERT[0]:
-        sys.exit(f"error: the image is {width}x{height}; above {LITERT[0] / 1e6:.1f} "
-                 "megapixels use the *_float32_tiled.tflite or the SavedModel (tiles)")  # fmt: skip
+        sys.exit(
+            f"error: the image is {width}x{height}; above {LITERT[0] / 1e6:.1f} "
+            "megapixels use the *_float32_tiled.tflite or the SavedModel (tiles)"
+        )
     x = image
     if fixed:  # Fixed size: resize in, and back out below.
         x = np.asarray(Image.fromarray(image).resize(tuple(detail["shape"][2:0:-1]), Image.BICUBIC))
@@ -128,8 +130,12 @@ def translate_tflite(path, image):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="SavedModel folder or .tflite file")
-    parser.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
-                        help="SavedModel only; a .tflite file holds one direction")  # fmt: skip
+    parser.add_argument(
+        "--direction",
+        default="a2b",
+        choices=["a2b", "b2a"],
+        help="SavedModel only; a .tflite file holds one direction",
+    )
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()

@@ -14,8 +14,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
@@ -35,8 +36,13 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_train_refuses_bad_options_in_one_line(self, flags, phrase):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        result = _run("tf_cyclegan.train", "--flagfile=flags/smoke.cfg", f"--model_dir={model_dir}",
-                      f"--data_dir={helpers.synthetic_data_dir()}", *flags)  # fmt: skip
+        result = _run(
+            "tf_cyclegan.train",
+            "--flagfile=flags/smoke.cfg",
+            f"--model_dir={model_dir}",
+            f"--data_dir={helpers.synthetic_data_dir()}",
+            *flags,
+        )
         self._assert_one_line_error(result, phrase)
         self.assertFalse(os.path.exists(os.path.join(model_dir, "config.json")))
 
@@ -44,8 +50,12 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         path = os.path.join(self.get_temp_dir(), "afile")
         with open(path, "w") as f:
             f.write("mine")
-        result = _run("tf_cyclegan.train", "--flagfile=flags/smoke.cfg", f"--model_dir={path}",
-                      f"--data_dir={helpers.synthetic_data_dir()}")  # fmt: skip
+        result = _run(
+            "tf_cyclegan.train",
+            "--flagfile=flags/smoke.cfg",
+            f"--model_dir={path}",
+            f"--data_dir={helpers.synthetic_data_dir()}",
+        )
         self._assert_one_line_error(result, path)
         with open(path) as f:
             self.assertEqual(f.read(), "mine")
@@ -59,14 +69,24 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
 class InterruptTest(tf.test.TestCase):
     def test_ctrl_c_saves_the_current_step_and_the_same_command_resumes(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        command = [sys.executable, "-m", "tf_cyclegan.train", "--flagfile=flags/smoke.cfg",
-                   f"--model_dir={model_dir}", f"--data_dir={helpers.synthetic_data_dir()}",
-                   "--train_steps=1000000", "--checkpoint_every=1000", "--log_every=1",
-                   "--summary_every=1000", "--sample_every=1000"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "tf_cyclegan.train",
+            "--flagfile=flags/smoke.cfg",
+            f"--model_dir={model_dir}",
+            f"--data_dir={helpers.synthetic_data_dir()}",
+            "--train_steps=1000000",
+            "--checkpoint_every=1000",
+            "--log_every=1",
+            "--summary_every=1000",
+            "--sample_every=1000",
+        ]
         # A million steps: the run cannot finish before the signal, however busy the machine
         # (with 500 it once did, on a loaded 2-core CPU, and exited 0).
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         for line in process.stdout:
             if line.startswith("step 3/"):
                 break

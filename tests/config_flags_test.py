@@ -42,8 +42,13 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(parsed, defaults)
 
     def test_values_reach_their_fields(self):
-        config = _parse("--dataset=cycle_gan/horse2zebra", "--no_flip", "--beta2=0.99",
-                        "--mixed_precision=bfloat16", "--generator=unet_256")  # fmt: skip
+        config = _parse(
+            "--dataset=cycle_gan/horse2zebra",
+            "--no_flip",
+            "--beta2=0.99",
+            "--mixed_precision=bfloat16",
+            "--generator=unet_256",
+        )
         self.assertFalse(config.data.flip)
         self.assertEqual(config.optim.beta2, 0.99)
         self.assertEqual(config.train.mixed_precision, "bfloat16")

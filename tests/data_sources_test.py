@@ -35,8 +35,13 @@ def _dataset_tree(root, splits=("trainA", "trainB", "testA", "testB"), count=3):
 
 
 def _train_two_steps(dataset, data_dir, model_dir):
-    overrides = {"data.dataset": dataset, "data.data_dir": data_dir, "data.batch_size": 1,
-                 "data.max_dataset_size": None, "train.train_steps": 2}  # fmt: skip
+    overrides = {
+        "data.dataset": dataset,
+        "data.data_dir": data_dir,
+        "data.batch_size": 1,
+        "data.max_dataset_size": None,
+        "train.train_steps": 2,
+    }
     config = helpers.tiny_config(model_dir, **overrides)
     return train_lib.train(config)
 
@@ -194,8 +199,12 @@ class RealPhotosTest(tf.test.TestCase):
             self.skipTest(f"{MINI} is absent")
         work = tempfile.mkdtemp()
         tree = os.path.join(work, "horse2zebra")
-        for split, source in (("trainA", "testA"), ("trainB", "testB"),
-                              ("testA", "testA"), ("testB", "testB")):  # fmt: skip
+        for split, source in (
+            ("trainA", "testA"),
+            ("trainB", "testB"),
+            ("testA", "testA"),
+            ("testB", "testB"),
+        ):
             shutil.copytree(os.path.join(MINI, source), os.path.join(tree, split))
         result = prepare_lib.prepare("cycle_gan/horse2zebra", tree, f"{work}/tfds")
         self.assertEqual(result["splits"], {"trainA": 4, "trainB": 4, "testA": 4, "testB": 4})

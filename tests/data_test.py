@@ -36,8 +36,9 @@ class SyntheticDatasetTest(tf.test.TestCase):
 
 
 class PreprocessTest(tf.test.TestCase, parameterized.TestCase):
-    image = tf.cast(tf.random.stateless_uniform([50, 40, 3], [1, 2], maxval=256, dtype=tf.int32),
-                    tf.uint8)  # fmt: skip
+    image = tf.cast(
+        tf.random.stateless_uniform([50, 40, 3], [1, 2], maxval=256, dtype=tf.int32), tf.uint8
+    )
 
     @parameterized.parameters(True, False)
     def test_eager_and_tf_data_agree(self, flip):

@@ -15,8 +15,9 @@ from tf_cyclegan import data, evaluation, inception, train_lib
 def _stand_in_inception():
     """A small random network with Inception's interface: 299x299 [-1, 1] -> features."""
     inputs = keras.Input((299, 299, 3))
-    x = keras.layers.Conv2D(8, 7, strides=4, kernel_initializer=keras.initializers.RandomNormal(
-        seed=1))(inputs)  # fmt: skip
+    x = keras.layers.Conv2D(
+        8, 7, strides=4, kernel_initializer=keras.initializers.RandomNormal(seed=1)
+    )(inputs)
     outputs = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
     return keras.Model(inputs, outputs)
 
@@ -35,8 +36,7 @@ class EvaluationTest(tf.test.TestCase):
             self.result["model"].translate, self.builder, 32, _stand_in_inception()
         )
         for direction in ("a2b", "b2a"):
-            for metric in ("fid", "kid", "kid_std", "cycle_mae", "mae", "psnr",
-                           "untranslated_mae"):  # fmt: skip
+            for metric in ("fid", "kid", "kid_std", "cycle_mae", "mae", "psnr", "untranslated_mae"):
                 value = results[f"{direction}/{metric}"]
                 self.assertTrue(np.isfinite(value), f"{direction}/{metric}")
             self.assertGreater(results[f"{direction}/fid"], 0.0)

@@ -28,8 +28,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _export(model_dir, export_dir, **kwargs):
-    defaults = dict(quantizations=("float32", "float16", "dynamic_range", "int8"),
-                    representative_images=8, parity_images=2)  # fmt: skip
+    defaults = dict(
+        quantizations=("float32", "float16", "dynamic_range", "int8"),
+        representative_images=8,
+        parity_images=2,
+    )
     return export_lib.export(
         export_lib.ExportConfig(model_dir, export_dir, **{**defaults, **kwargs})
     )
@@ -58,9 +61,9 @@ class ExportTest(tf.test.TestCase):
                 "int8",
                 "float32_dynamic",
                 "float32_tiled",
-            )  # fmt: skip
+            )
         }
-        self.assertEqual(set(report["artifacts"]), expected | {"saved_model"})  # fmt: skip
+        self.assertEqual(set(report["artifacts"]), expected | {"saved_model"})
         for name, figures in report["artifacts"].items():
             self.assertTrue(os.path.exists(os.path.join(self.export_dir, figures["path"])), name)
             self.assertGreater(figures["size_bytes"], 0)
@@ -110,8 +113,13 @@ class ExportTest(tf.test.TestCase):
             "    assert f.shape == (1, h, w, 3) and f.dtype == tf.float32\n"
             "print('ok')\n"
         )
-        result = subprocess.run([sys.executable, "-c", script], cwd=tempfile.mkdtemp(),
-                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tempfile.mkdtemp(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("ok", result.stdout)
 
@@ -123,9 +131,12 @@ class ExportTest(tf.test.TestCase):
         Image.fromarray(rng.integers(0, 255, (16, 16, 4), np.uint8)).save(f"{inputs}/c.png")
         with open(f"{inputs}/d.jpg", "wb") as f:
             f.write(b"not an image")
-        models = (self.model_dir, os.path.join(self.export_dir, "saved_model"),
-                  os.path.join(self.export_dir, "a2b_float32_dynamic.tflite"),
-                  os.path.join(self.export_dir, "a2b_float16.tflite"))  # fmt: skip
+        models = (
+            self.model_dir,
+            os.path.join(self.export_dir, "saved_model"),
+            os.path.join(self.export_dir, "a2b_float32_dynamic.tflite"),
+            os.path.join(self.export_dir, "a2b_float16.tflite"),
+        )
         for model in models:
             outputs = tempfile.mkdtemp()  # One folder per model: each must write all three.
             summary = translate_lib.translate_paths(model, "a2b", inputs, outputs)
@@ -157,8 +168,9 @@ class ExportTest(tf.test.TestCase):
             before = f.read()
         for overwrite in (False, True):
             with self.assertRaisesRegex(errors.ConfigError, "overwrite the input"):
-                translate_lib.translate_paths(self.model_dir, "a2b", folder, folder,
-                                              overwrite=overwrite)  # fmt: skip
+                translate_lib.translate_paths(
+                    self.model_dir, "a2b", folder, folder, overwrite=overwrite
+                )
         with open(f"{folder}/x.png", "rb") as f:
             self.assertEqual(f.read(), before)
         self.assertFalse(os.path.exists(f"{folder}/y.png"))  # Refused before writing anything.
@@ -193,10 +205,18 @@ class ExportTest(tf.test.TestCase):
         out = image.replace("in.png", "out.png")
         model = os.path.join(self.export_dir, "b2a_float32.tflite")
         result = subprocess.run(
-            [sys.executable, "export/translate_image.py", f"--model={model}",
-             f"--input={image}", f"--output={out}"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "export/translate_image.py",
+                f"--model={model}",
+                f"--input={image}",
+                f"--output={out}",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         self.assertEqual(Image.open(out).size, (24, 40))
 
@@ -207,8 +227,11 @@ class ExportTest(tf.test.TestCase):
         image = np.repeat(np.repeat(rng.integers(0, 256, (350, 400, 3), np.uint8), 4, 0), 4, 1)
         path = os.path.join(tempfile.mkdtemp(), "big.png")
         Image.fromarray(image).save(path)
-        forms = {"run": self.model_dir, "saved_model": f"{self.export_dir}/saved_model",
-                 "tflite": f"{self.export_dir}/a2b_float32_tiled.tflite"}  # fmt: skip
+        forms = {
+            "run": self.model_dir,
+            "saved_model": f"{self.export_dir}/saved_model",
+            "tflite": f"{self.export_dir}/a2b_float32_tiled.tflite",
+        }
         outputs = {}
         for name, model in forms.items():
             translator = translators.load(model, "a2b")
@@ -216,10 +239,18 @@ class ExportTest(tf.test.TestCase):
             outputs[name] = translator.translate_image(image)
             out = path.replace("big.png", f"{name}.png")
             result = subprocess.run(
-                [sys.executable, "export/translate_image.py", f"--model={model}",
-                 f"--input={path}", f"--output={out}"],
-                cwd=ROOT, capture_output=True, text=True, timeout=300,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "export/translate_image.py",
+                    f"--model={model}",
+                    f"--input={path}",
+                    f"--output={out}",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             if name != "run":  # The script reads exports only.
                 self.assertEqual(result.returncode, 0, result.stderr[-2000:])
                 self.assertAllEqual(np.asarray(Image.open(out)), outputs[name])
@@ -244,9 +275,12 @@ class ExportTest(tf.test.TestCase):
     def test_incompatible_checkpoint_is_a_clear_error(self):
         other = tempfile.mkdtemp()
         config = config_lib.load(self.model_dir)
-        wider = config_lib.Config.from_dict({**json.loads(config.to_json()),
-                                             "model": {**json.loads(config.to_json())["model"],
-                                                       "ngf": 8}})  # fmt: skip
+        wider = config_lib.Config.from_dict(
+            {
+                **json.loads(config.to_json()),
+                "model": {**json.loads(config.to_json())["model"], "ngf": 8},
+            }
+        )
         config_lib.save(wider, other)
         checkpoint = tf.train.latest_checkpoint(self.model_dir)
         with self.assertRaisesRegex(errors.RunDirError, "does not restore.*ngf=8"):
@@ -319,11 +353,20 @@ class UnetExportTest(tf.test.TestCase):
     def test_unet_exports_to_float32_and_full_int8_and_runs_in_litert(self):
         # int8 U-Nets with instance norm once failed at allocate_tensors (TF issue 59922).
         model_dir = os.path.join(tempfile.mkdtemp(), "unet")
-        overrides = {"model.generator": "unet_128", "data.crop_size": 128,
-                     "data.load_size": 128, "train.train_steps": 1}  # fmt: skip
+        overrides = {
+            "model.generator": "unet_128",
+            "data.crop_size": 128,
+            "data.load_size": 128,
+            "train.train_steps": 1,
+        }
         train_lib.train(helpers.tiny_config(model_dir, **overrides))
-        report = _export(model_dir, os.path.join(model_dir, "out"), parity_images=1,
-                         quantizations=("float32", "int8"), dynamic_tflite=False)  # fmt: skip
+        report = _export(
+            model_dir,
+            os.path.join(model_dir, "out"),
+            parity_images=1,
+            quantizations=("float32", "int8"),
+            dynamic_tflite=False,
+        )
         self.assertGreaterEqual(report["artifacts"]["a2b_float32"]["psnr_db"], 50.0)
         self.assertIn("b2a_int8", report["artifacts"])
 

@@ -51,8 +51,9 @@ class FidTest(tf.test.TestCase):
         scale = np.trace(np.cov(x, rowvar=False))  # Relative to the covariance's size.
         self.assertAllClose(fid.fid(x, x) / scale, 0.0, atol=1e-6)
         singular = np.diag([1.0, 1e-18, 0.0])
-        self.assertAllClose(fid.frechet_distance(np.zeros(3), singular, np.zeros(3), singular),
-                            0.0, atol=1e-8)  # fmt: skip
+        self.assertAllClose(
+            fid.frechet_distance(np.zeros(3), singular, np.zeros(3), singular), 0.0, atol=1e-8
+        )
 
 
 class KidTest(tf.test.TestCase):

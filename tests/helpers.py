@@ -30,14 +30,23 @@ def tiny_config(model_dir, **overrides):
         loss=config_lib.LossConfig(pool_size=3),
         optim=config_lib.OptimConfig(epochs=1, epochs_decay=1),
         data=config_lib.DataConfig(
-            dataset="synthetic", data_dir=synthetic_data_dir(), load_size=36, crop_size=32,
-            batch_size=2, max_dataset_size=16, num_samples=2,
+            dataset="synthetic",
+            data_dir=synthetic_data_dir(),
+            load_size=36,
+            crop_size=32,
+            batch_size=2,
+            max_dataset_size=16,
+            num_samples=2,
         ),
         train=config_lib.TrainConfig(
-            model_dir=str(model_dir), train_steps=4, checkpoint_every=2, summary_every=2,
-            sample_every=2, log_every=2,
+            model_dir=str(model_dir),
+            train_steps=4,
+            checkpoint_every=2,
+            summary_every=2,
+            sample_every=2,
+            log_every=2,
         ),
-    )  # fmt: skip
+    )
     parts = {}
     for key, value in overrides.items():
         part, field = key.split(".")

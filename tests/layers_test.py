@@ -16,8 +16,9 @@ class InstanceNormalizationTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_matches_group_norm_with_one_group_per_channel(self):
         x = tf.random.stateless_normal([2, 6, 6, 4], seed=[1, 2])
-        reference = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False,
-                                                    scale=False)  # fmt: skip
+        reference = keras.layers.GroupNormalization(
+            groups=-1, epsilon=1e-5, center=False, scale=False
+        )
         self.assertAllClose(layers.InstanceNormalization()(x), reference(x), atol=1e-5)
 
     @parameterized.parameters(False, True)

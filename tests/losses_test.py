@@ -9,10 +9,12 @@ class GanLossTest(tf.test.TestCase, parameterized.TestCase):
     logits = tf.constant([[[[0.5], [1.5]]], [[[-1.0], [2.0]]]])  # [2, 1, 2, 1]
 
     def test_lsgan_is_squared_distance_to_the_label(self):
-        self.assertAllClose(losses.gan_loss(self.logits, True, "lsgan"),
-                            [(0.25 + 0.25) / 2, (4.0 + 1.0) / 2])  # fmt: skip
-        self.assertAllClose(losses.gan_loss(self.logits, False, "lsgan"),
-                            [(0.25 + 2.25) / 2, (1.0 + 4.0) / 2])  # fmt: skip
+        self.assertAllClose(
+            losses.gan_loss(self.logits, True, "lsgan"), [(0.25 + 0.25) / 2, (4.0 + 1.0) / 2]
+        )
+        self.assertAllClose(
+            losses.gan_loss(self.logits, False, "lsgan"), [(0.25 + 2.25) / 2, (1.0 + 4.0) / 2]
+        )
 
     def test_vanilla_is_binary_cross_entropy_on_logits(self):
         x = self.logits.numpy().reshape(2, 2)

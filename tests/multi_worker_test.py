@@ -41,9 +41,10 @@ def _run_cluster(config, out_dir):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     processes = []
     for task in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps(
-            {"cluster": cluster, "task": {"type": "worker", "index": task}}
-        ))  # fmt: skip
+        env = dict(
+            os.environ,
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": task}}),
+        )
         command = [sys.executable, "-c", _WORKER, config.to_json(), f"{out_dir}/w{task}.npz"]
         output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env, **output))

@@ -31,8 +31,9 @@ def _save_checkpoints(model_dir, values=(1.0, 2.0, 3.0)):
 class LockTest(tf.test.TestCase):
     def test_second_writer_is_refused_and_sigkill_releases_the_lock(self):
         model_dir = self.get_temp_dir()
-        holder = subprocess.Popen([sys.executable, "-c", _HOLD, model_dir],
-                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD, model_dir], stdout=subprocess.PIPE, text=True
+        )
         self.assertEqual(holder.stdout.readline().strip(), "held")
         with self.assertRaisesRegex(errors.RunDirError, f"in use by another trainer.*{holder.pid}"):
             with run_dir.lock(model_dir):

@@ -15,9 +15,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _train_command(model_dir, *flags):
     return [
-        sys.executable, "-m", "tf_cyclegan.train", "--flagfile=flags/smoke.cfg",
-        f"--model_dir={model_dir}", f"--data_dir={helpers.synthetic_data_dir()}", *flags,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tf_cyclegan.train",
+        "--flagfile=flags/smoke.cfg",
+        f"--model_dir={model_dir}",
+        f"--data_dir={helpers.synthetic_data_dir()}",
+        *flags,
+    ]
 
 
 def _run(command, timeout=300):
@@ -38,12 +43,39 @@ class TrainCliTest(tf.test.TestCase):
     def test_help_documents_every_flag(self):
         result = _run([sys.executable, "-m", "tf_cyclegan.train", "--help"])  # absl exits 1.
         self.assertIn("resumes the run in --model_dir", result.stdout)
-        for flag in ("dataset", "data_dir", "generator", "discriminator", "n_layers_d", "ngf",
-                     "ndf", "init_type", "upsample", "gan_mode", "lambda_a", "lambda_b",
-                     "lambda_identity", "pool_size", "lr", "beta1", "lr_policy", "epochs",
-                     "epochs_decay", "load_size", "crop_size", "no_flip", "batch_size",
-                     "model_dir", "train_steps", "seed", "checkpoint_every", "max_to_keep",
-                     "summary_every", "sample_every", "jit_compile"):  # fmt: skip
+        for flag in (
+            "dataset",
+            "data_dir",
+            "generator",
+            "discriminator",
+            "n_layers_d",
+            "ngf",
+            "ndf",
+            "init_type",
+            "upsample",
+            "gan_mode",
+            "lambda_a",
+            "lambda_b",
+            "lambda_identity",
+            "pool_size",
+            "lr",
+            "beta1",
+            "lr_policy",
+            "epochs",
+            "epochs_decay",
+            "load_size",
+            "crop_size",
+            "no_flip",
+            "batch_size",
+            "model_dir",
+            "train_steps",
+            "seed",
+            "checkpoint_every",
+            "max_to_keep",
+            "summary_every",
+            "sample_every",
+            "jit_compile",
+        ):
             self.assertRegex(result.stdout, rf"--(\[no\])?{flag}:")
 
     def test_bad_flag_value_is_named(self):
@@ -54,10 +86,16 @@ class TrainCliTest(tf.test.TestCase):
 
     def test_resumes_after_sigkill(self):
         model_dir = os.path.join(self.get_temp_dir(), "killed")
-        command = _train_command(model_dir, "--train_steps=40", "--checkpoint_every=1",
-                                 "--sample_every=1000", "--summary_every=1000")  # fmt: skip
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        command = _train_command(
+            model_dir,
+            "--train_steps=40",
+            "--checkpoint_every=1",
+            "--sample_every=1000",
+            "--summary_every=1000",
+        )
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 240
         while tf.train.latest_checkpoint(model_dir) is None and time.monotonic() < deadline:
             time.sleep(0.2)

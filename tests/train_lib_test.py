@@ -62,8 +62,13 @@ class RunOutputsTest(tf.test.TestCase):
             os.path.join(self.model_dir, "train"), size_guidance={"tensors": 0}
         ).Reload()
         tags = set(events.Tags()["tensors"])
-        for name in ("generator/adversarial_a2b", "generator/cycle_b", "generator/identity_a",
-                     "discriminator_a/real", "discriminator_b/fake"):  # fmt: skip
+        for name in (
+            "generator/adversarial_a2b",
+            "generator/cycle_b",
+            "generator/identity_a",
+            "discriminator_a/real",
+            "discriminator_b/fake",
+        ):
             self.assertIn(f"losses/{name}", tags)
         for tag in ("learning_rate", "images_per_second", "samples/a2b", "samples/b2a", "config"):
             self.assertIn(tag, tags)

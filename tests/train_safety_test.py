@@ -31,11 +31,14 @@ class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
             self.assertIn(kept[0], str(raised.exception))
 
     @parameterized.parameters(
-        ("optim.lr", 0.0, "--lr"), ("optim.lr", -1.0, "--lr"), ("optim.beta1", 1.0, "--beta1"),
-        ("optim.beta2", -0.1, "--beta2"), ("loss.lambda_a", 1e39, "--lambda_a"),
+        ("optim.lr", 0.0, "--lr"),
+        ("optim.lr", -1.0, "--lr"),
+        ("optim.beta1", 1.0, "--beta1"),
+        ("optim.beta2", -0.1, "--beta2"),
+        ("loss.lambda_a", 1e39, "--lambda_a"),
         ("loss.lambda_identity", -1.0, "--lambda_identity"),
         ("model.init_gain", 0.0, "--init_gain"),
-    )  # fmt: skip
+    )
     def test_nonsense_hyperparameters_are_refused_up_front(self, field, value, flag):
         config = helpers.tiny_config(self.get_temp_dir(), **{field: value})
         with self.assertRaisesRegex(errors.ConfigError, flag):
@@ -68,10 +71,15 @@ class RunIdentityTest(tf.test.TestCase):
         result = train_lib.train(
             helpers.tiny_config(
                 model_dir,
-                **{"train.train_steps": 2, "data.num_samples": 1, "train.log_every": 1,
-                   "train.jit_compile": False, "data.cache": True},
+                **{
+                    "train.train_steps": 2,
+                    "data.num_samples": 1,
+                    "train.log_every": 1,
+                    "train.jit_compile": False,
+                    "data.cache": True,
+                },
             )
-        )  # fmt: skip
+        )
         self.assertEqual(result["step"], 2)
 
     def test_failed_first_run_leaves_no_config(self):
@@ -120,7 +128,7 @@ class NonLocalRunTest(tf.test.TestCase):
         export_lib.export(
             export_lib.ExportConfig(
                 model_dir, export_dir, formats=("saved_model",), parity_images=1
-            )  # fmt: skip
+            )
         )
         self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
         translate = translators.load(model_dir, "a2b")

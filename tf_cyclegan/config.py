@@ -45,8 +45,13 @@ def option(default, help, *, choices=None, identity=True, flag=None, invert=Fals
         flag: the flag's name when it is not the field's; False for no flag.
         invert: a boolean flag that sets the field to its negation (``--no_flip``).
     """
-    metadata = {"help": help, "choices": choices, "identity": identity, "flag": flag,
-                "invert": invert}  # fmt: skip
+    metadata = {
+        "help": help,
+        "choices": choices,
+        "identity": identity,
+        "flag": flag,
+        "invert": invert,
+    }
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -61,9 +66,10 @@ class ModelConfig:
 
     generator: str = option("resnet_9blocks", "Generator.", choices=GENERATORS)
     discriminator: str = option(
-        "basic", "basic: 70x70 PatchGAN; n_layers: PatchGAN with --n_layers_d; pixel: 1x1 "
-        "PixelGAN.", choices=DISCRIMINATORS,
-    )  # fmt: skip
+        "basic",
+        "basic: 70x70 PatchGAN; n_layers: PatchGAN with --n_layers_d; pixel: 1x1 PixelGAN.",
+        choices=DISCRIMINATORS,
+    )
     n_layers_d: int = option(3, "Layers of the n_layers PatchGAN.")
     ngf: int = option(64, "Filters in the generators' first layer.")
     ndf: int = option(64, "Filters in the discriminators' first layer.")
@@ -71,9 +77,10 @@ class ModelConfig:
     init_type: str = option("normal", "Weight init.", choices=INIT_TYPES)
     init_gain: float = option(0.02, "Std (normal) or gain (others) of init.")
     upsample: str = option(
-        "transpose", "Generator upsampling: transposed convolutions, or resize then convolve "
-        "(no checkerboard).", choices=UPSAMPLE_MODES,
-    )  # fmt: skip
+        "transpose",
+        "Generator upsampling: transposed convolutions, or resize then convolve (no checkerboard).",
+        choices=UPSAMPLE_MODES,
+    )
     use_dropout: bool = option(False, "Dropout in the generators.")
 
 
@@ -109,14 +116,16 @@ class DataConfig:
     """Where images come from and how they are prepared."""
 
     dataset: str = option(
-        "synthetic", "'synthetic' (built in, no download), 'cycle_gan/<config>', or a folder "
+        "synthetic",
+        "'synthetic' (built in, no download), 'cycle_gan/<config>', or a folder "
         "holding trainA/ and trainB/ (optionally testA/, testB/).",
-    )  # fmt: skip
+    )
     data_dir: str | None = _free(None, "TFDS data directory (TFDS default if unset).")
     preprocess: str = option(
-        "resize_and_crop", "How training images are resized and cropped (the official modes).",
+        "resize_and_crop",
+        "How training images are resized and cropped (the official modes).",
         choices=PREPROCESS_MODES,
-    )  # fmt: skip
+    )
     load_size: int = option(286, "Images are resized to this square size...")
     crop_size: int = option(256, "...then randomly cropped to this size.")
     flip: bool = option(True, "Disable random horizontal flips.", flag="no_flip", invert=True)
@@ -135,9 +144,10 @@ class TrainConfig:
     """
 
     model_dir: str = _free(
-        "runs/default", "Checkpoints, TensorBoard logs, samples and config.json go here "
+        "runs/default",
+        "Checkpoints, TensorBoard logs, samples and config.json go here "
         "(default runs/<dataset>). An existing run resumes.",
-    )  # fmt: skip
+    )
     train_steps: int | None = _free(
         None, "Stop after this many steps in all (default: epochs + epochs_decay)."
     )
@@ -150,18 +160,23 @@ class TrainConfig:
     deterministic: bool = _free(False, "Deterministic ops (slower).")
     jit_compile: bool = _free(False, "Compile the train step with XLA.")
     conv_gradients: str = _free(
-        "auto", "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per "
+        "auto",
+        "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per "
         "shape on this machine (cached in ~/.cache/tf_cyclegan) and uses the faster; or force "
-        "one.", choices=CONV_GRADIENTS,
-    )  # fmt: skip
+        "one.",
+        choices=CONV_GRADIENTS,
+    )
     mixed_precision: str | None = option(
-        None, "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
+        None,
+        "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
         choices=MIXED_PRECISION,
-    )  # fmt: skip
+    )
     strategy: str = _free(
-        "auto", "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the "
-        "default. multi_worker reads TF_CONFIG. tpu is untested.", choices=STRATEGIES,
-    )  # fmt: skip
+        "auto",
+        "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the "
+        "default. multi_worker reads TF_CONFIG. tpu is untested.",
+        choices=STRATEGIES,
+    )
     num_cpu_devices: int = _free(1, "Split the CPU into this many logical devices (tests, demos).")
     eval_every: int | None = _free(
         None, "Steps between test-set evaluations in TensorBoard (also at the end)."
@@ -250,9 +265,16 @@ def load(model_dir):
 def _check_ranges(config):
     """Rejects values that cannot train: non-positive rates, betas outside [0, 1), ..."""
     o, loss, m = config.optim, config.loss, config.model
-    floats = {"lr": o.lr, "beta1": o.beta1, "beta2": o.beta2, "lambda_a": loss.lambda_a,
-              "lambda_b": loss.lambda_b, "lambda_identity": loss.lambda_identity,
-              "lambda_gp": loss.lambda_gp, "init_gain": m.init_gain}  # fmt: skip
+    floats = {
+        "lr": o.lr,
+        "beta1": o.beta1,
+        "beta2": o.beta2,
+        "lambda_a": loss.lambda_a,
+        "lambda_b": loss.lambda_b,
+        "lambda_identity": loss.lambda_identity,
+        "lambda_gp": loss.lambda_gp,
+        "init_gain": m.init_gain,
+    }
     for flag, value in floats.items():
         if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
             raise errors.ConfigError(f"--{flag}={value} is not a finite float32 number")
@@ -288,8 +310,13 @@ def validate(config):
             value = getattr(getattr(config, part.name), field.name)
             if valid and value not in valid:
                 raise errors.ConfigError(f"unknown {field.name} {value!r}; expected one of {valid}")
-    positive = {"ngf": m.ngf, "ndf": m.ndf, "n_layers_d": m.n_layers_d,
-                "batch_size": d.batch_size, "crop_size": d.crop_size}  # fmt: skip
+    positive = {
+        "ngf": m.ngf,
+        "ndf": m.ndf,
+        "n_layers_d": m.n_layers_d,
+        "batch_size": d.batch_size,
+        "crop_size": d.crop_size,
+    }
     for flag, value in positive.items():
         if value < 1:
             raise errors.ConfigError(f"--{flag}={value} must be at least 1")

@@ -67,6 +67,9 @@ def config_from_flags(flag_values=flags.FLAGS):
     train = parts["train"]
     if train["model_dir"] is None:
         train["model_dir"] = f"runs/{parts['data']['dataset'].replace('/', '_')}"
-    return config_lib.Config(**{
-        part.name: part.type(**parts[part.name]) for part in dataclasses.fields(config_lib.Config)
-    })  # fmt: skip
+    return config_lib.Config(
+        **{
+            part.name: part.type(**parts[part.name])
+            for part in dataclasses.fields(config_lib.Config)
+        }
+    )

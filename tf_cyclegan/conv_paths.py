@@ -121,8 +121,13 @@ def choose(input_shape, kernel_shape, dtype):
             else:
                 stock_ms, fast_ms = _measure_apart(input_shape, kernel_shape, dtype)
                 choice = "fast" if fast_ms < _MARGIN * stock_ms else "stock"
-                logging.info("Convolution %s: stock gradients %.1f ms, rewritten %.1f ms: %s",
-                             key, stock_ms, fast_ms, choice)  # fmt: skip
+                logging.info(
+                    "Convolution %s: stock gradients %.1f ms, rewritten %.1f ms: %s",
+                    key,
+                    stock_ms,
+                    fast_ms,
+                    choice,
+                )
                 _store(key, {"choice": choice, "stock_ms": stock_ms, "fast_ms": fast_ms})
                 _choices[key] = choice
     return _choices[key]
@@ -151,8 +156,10 @@ def measure(input_shape, kernel_shape, dtype, repeats=_REPEATS):
     upstream = tf.random.stateless_normal(
         [batch, height - k_h + 1, width - k_w + 1, c_out], [5, 6], dtype=dtype
     )
-    runs = [_forward_and_gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID")),
-            _forward_and_gradients(fast_conv.conv2d_with_fast_gradients)]  # fmt: skip
+    runs = [
+        _forward_and_gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID")),
+        _forward_and_gradients(fast_conv.conv2d_with_fast_gradients),
+    ]
     times = [[], []]
     for run in runs:
         run(x, w, upstream)  # Trace and warm up.

@@ -14,12 +14,19 @@ from tf_cyclegan import config as config_lib
 from tf_cyclegan import image_pool, losses, models, schedules
 
 LOSS_NAMES = (
-    "generator/adversarial_a2b", "generator/adversarial_b2a",
-    "generator/cycle_a", "generator/cycle_b",
-    "generator/identity_a", "generator/identity_b", "generator/total",
-    "discriminator_a/real", "discriminator_a/fake",
-    "discriminator_b/real", "discriminator_b/fake", "discriminator/total",
-)  # fmt: skip
+    "generator/adversarial_a2b",
+    "generator/adversarial_b2a",
+    "generator/cycle_a",
+    "generator/cycle_b",
+    "generator/identity_a",
+    "generator/identity_b",
+    "generator/total",
+    "discriminator_a/real",
+    "discriminator_a/fake",
+    "discriminator_b/real",
+    "discriminator_b/fake",
+    "discriminator/total",
+)
 
 
 MIXED_PRECISION = config_lib.MIXED_PRECISION
@@ -78,9 +85,12 @@ class CycleGAN(tf.Module):
             self.generator_optimizer = self._adam(steps_per_epoch)
             self.discriminator_optimizer = self._adam(steps_per_epoch)
             self.step = tf.Variable(
-                0, dtype=tf.int64, trainable=False, name="step",
+                0,
+                dtype=tf.int64,
+                trainable=False,
+                name="step",
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )  # fmt: skip
+            )
             pool = config.loss.pool_size
             self.pool_a = image_pool.ImagePool(pool, (crop, crop, 3), replicas, seed, name="pool_a")
             self.pool_b = image_pool.ImagePool(pool, (crop, crop, 3), replicas, seed + 1, "pool_b")
@@ -97,9 +107,13 @@ class CycleGAN(tf.Module):
     def _adam(self, steps_per_epoch):
         optim = self.config.optim
         schedule = schedules.CycleGANSchedule(
-            optim.lr, optim.lr_policy, steps_per_epoch, optim.epochs, optim.epochs_decay,
+            optim.lr,
+            optim.lr_policy,
+            steps_per_epoch,
+            optim.epochs,
+            optim.epochs_decay,
             optim.lr_decay_epochs,
-        )  # fmt: skip
+        )
         adam = keras.optimizers.Adam(schedule, beta_1=optim.beta1, beta_2=optim.beta2)
         if self.config.train.mixed_precision == "float16":
             # float16 gradients underflow without a dynamic loss scale; bfloat16 has the range.

@@ -30,13 +30,18 @@ def main(argv):
     del argv  # cli.run refuses positional arguments.
     report = export_lib.export(
         export_lib.ExportConfig(
-            model_dir=_MODEL_DIR.value, export_dir=_EXPORT_DIR.value, checkpoint=_CHECKPOINT.value,
-            formats=tuple(_FORMATS.value), quantizations=tuple(_QUANTIZATION.value),
-            tflite_size=_TFLITE_SIZE.value, dynamic_tflite=_DYNAMIC_TFLITE.value,
+            model_dir=_MODEL_DIR.value,
+            export_dir=_EXPORT_DIR.value,
+            checkpoint=_CHECKPOINT.value,
+            formats=tuple(_FORMATS.value),
+            quantizations=tuple(_QUANTIZATION.value),
+            tflite_size=_TFLITE_SIZE.value,
+            dynamic_tflite=_DYNAMIC_TFLITE.value,
             representative_images=_REPRESENTATIVE_IMAGES.value,
-            parity_images=_PARITY_IMAGES.value, overwrite=_OVERWRITE.value,
+            parity_images=_PARITY_IMAGES.value,
+            overwrite=_OVERWRITE.value,
         )
-    )  # fmt: skip
+    )
     print(f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}")
     for name, r in report["artifacts"].items():
         latency = r.get("latency_ms", {})

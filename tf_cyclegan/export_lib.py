@@ -62,8 +62,10 @@ def _held_out(config, split, count, size):
 
 
 def _validate(cfg):
-    for value, valid, flag in ((cfg.formats, FORMATS, "formats"),
-                               (cfg.quantizations, QUANTIZATIONS, "quantization")):  # fmt: skip
+    for value, valid, flag in (
+        (cfg.formats, FORMATS, "formats"),
+        (cfg.quantizations, QUANTIZATIONS, "quantization"),
+    ):
         unknown = [v for v in value if v not in valid]
         if unknown or not value:
             raise errors.ConfigError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
@@ -122,10 +124,15 @@ def export(cfg):
     for path in atomic_dir.remove_stale(cfg.export_dir):
         logging.info("Removed %s, left by an export that was killed", path)
     staging = atomic_dir.make_staging(cfg.export_dir)
-    report = {"checkpoint": path, "generator": config.model.generator, "tflite_size": size,
-              "artifacts": {}}  # fmt: skip
-    splits = {d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d])
-              for d in conventions.DIRECTIONS}  # fmt: skip
+    report = {
+        "checkpoint": path,
+        "generator": config.model.generator,
+        "tflite_size": size,
+        "artifacts": {},
+    }
+    splits = {
+        d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d]) for d in conventions.DIRECTIONS
+    }
     # Held-out images and the trained generators' outputs: the reference for every artifact.
     held_out = {}
     for direction, (split, _) in splits.items():
@@ -139,10 +146,19 @@ def export(cfg):
             rep = None
             if "int8" in cfg.quantizations:
                 rep = _held_out(config, train_split, cfg.representative_images, size)
-            report["artifacts"].update(tflite_export.export_direction(
-                translator, direction, size, cfg.quantizations, cfg.dynamic_tflite, staging,
-                images, expected, rep,
-            ))  # fmt: skip
+            report["artifacts"].update(
+                tflite_export.export_direction(
+                    translator,
+                    direction,
+                    size,
+                    cfg.quantizations,
+                    cfg.dynamic_tflite,
+                    staging,
+                    images,
+                    expected,
+                    rep,
+                )
+            )
         if "saved_model" in cfg.formats:
             report["artifacts"]["saved_model"] = _export_saved_model(translator, staging, held_out)
         config_lib.save(config, staging)
@@ -169,6 +185,7 @@ def _export_saved_model(translator, staging, held_out):
         if worst is None or figures["psnr_db"] < worst["psnr_db"]:
             worst = figures
     parity.check("saved_model", "saved_model", worst)
-    size_bytes = sum(os.path.getsize(os.path.join(d, f))
-                     for d, _, files in os.walk(path) for f in files)  # fmt: skip
+    size_bytes = sum(
+        os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
+    )
     return {"path": SAVED_MODEL, "size_bytes": size_bytes, **worst}

@@ -85,9 +85,12 @@ def conv2d_with_fast_gradients(inputs, kernel):
             d_x = tf.nn.conv2d(full, _mirrored(w), 1, "VALID")
             if kernel_shape[3] <= _NARROW_OUTPUT:
                 d_mirrored = tf.raw_ops.Conv2DBackpropFilter(
-                    input=full, filter_sizes=tf.shape(_mirrored(w)), out_backprop=x,
-                    strides=[1, 1, 1, 1], padding="VALID",
-                )  # fmt: skip
+                    input=full,
+                    filter_sizes=tf.shape(_mirrored(w)),
+                    out_backprop=x,
+                    strides=[1, 1, 1, 1],
+                    padding="VALID",
+                )
                 return d_x, _mirrored(d_mirrored)
             return d_x, _kernel_gradient_by_batch_channel_swap(x, d_outputs)
 

@@ -64,8 +64,9 @@ def kid(features1, features2, subsets=100, subset_size=1000, seed=0):
         raise ValueError(f"KID needs at least 2 images per set, got {len(x)} and {len(y)}")
     rng = np.random.default_rng(seed)
     values = [
-        mmd2_unbiased(x[rng.choice(len(x), size, replace=False)],
-                      y[rng.choice(len(y), size, replace=False)])
+        mmd2_unbiased(
+            x[rng.choice(len(x), size, replace=False)], y[rng.choice(len(y), size, replace=False)]
+        )
         for _ in range(subsets)
-    ]  # fmt: skip
+    ]
     return float(np.mean(values)), float(np.std(values))

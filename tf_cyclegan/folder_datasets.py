@@ -127,8 +127,12 @@ class CycleGANFolder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 n = min(8, max(1, count // 10))
                 logging.warning(
                     "%s has no test%s/: holding out the first %d image(s) of train%s as test%s",
-                    root, domain, n, domain, domain,
-                )  # fmt: skip
+                    root,
+                    domain,
+                    n,
+                    domain,
+                    domain,
+                )
                 generators[f"train{domain}"] = self._generate_examples(
                     train, f"train{domain}", domain, lambda i, n=n, c=count: i >= n or c <= n
                 )

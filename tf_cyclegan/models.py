@@ -23,9 +23,16 @@ def _upsample(x, filters, factory, mode, kernel_size, name):
 
 
 def resnet_generator(
-    n_blocks=9, ngf=64, norm="instance", use_dropout=False, upsample="transpose",
-    init_type="normal", init_gain=0.02, seed=None, name="resnet_generator",
-):  # fmt: skip
+    n_blocks=9,
+    ngf=64,
+    norm="instance",
+    use_dropout=False,
+    upsample="transpose",
+    init_type="normal",
+    init_gain=0.02,
+    seed=None,
+    name="resnet_generator",
+):
     """Johnson et al.'s ResNet generator: c7s1-ngf, d2ngf, d4ngf, R4ngf x n_blocks, u2ngf,
     ungf, c7s1-3, tanh.
 
@@ -60,9 +67,16 @@ def resnet_generator(
 
 
 def unet_generator(
-    num_downs=8, ngf=64, norm="instance", use_dropout=False, upsample="transpose",
-    init_type="normal", init_gain=0.02, seed=None, name="unet_generator",
-):  # fmt: skip
+    num_downs=8,
+    ngf=64,
+    norm="instance",
+    use_dropout=False,
+    upsample="transpose",
+    init_type="normal",
+    init_gain=0.02,
+    seed=None,
+    name="unet_generator",
+):
     """Isola et al.'s U-Net generator with ``num_downs`` stride-2 levels and skip connections.
 
     Height and width must be multiples of 2**num_downs (128 for unet_128, 256 for unet_256).
@@ -97,9 +111,14 @@ def unet_generator(
 
 
 def nlayer_discriminator(
-    n_layers=3, ndf=64, norm="instance", init_type="normal", init_gain=0.02, seed=None,
+    n_layers=3,
+    ndf=64,
+    norm="instance",
+    init_type="normal",
+    init_gain=0.02,
+    seed=None,
     name="patch_discriminator",
-):  # fmt: skip
+):
     """PatchGAN: logits for overlapping patches (70x70 receptive field with n_layers=3).
 
     Returns logits of shape [batch, h', w', 1]; for 256x256 inputs and n_layers=3, 30x30.
@@ -122,9 +141,13 @@ def nlayer_discriminator(
 
 
 def pixel_discriminator(
-    ndf=64, norm="instance", init_type="normal", init_gain=0.02, seed=None,
+    ndf=64,
+    norm="instance",
+    init_type="normal",
+    init_gain=0.02,
+    seed=None,
     name="pixel_discriminator",
-):  # fmt: skip
+):
     """1x1 PixelGAN: one logit per pixel, [batch, height, width, 1]."""
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     inputs = keras.Input(shape=(None, None, 3), name="images")
@@ -140,10 +163,15 @@ def pixel_discriminator(
 def build_generator(config, seed=None, name="generator"):
     """Builds the generator that ``config`` (a ``ModelConfig``) names."""
     common = dict(
-        ngf=config.ngf, norm=config.norm, use_dropout=config.use_dropout,
-        upsample=config.upsample, init_type=config.init_type, init_gain=config.init_gain,
-        seed=seed, name=name,
-    )  # fmt: skip
+        ngf=config.ngf,
+        norm=config.norm,
+        use_dropout=config.use_dropout,
+        upsample=config.upsample,
+        init_type=config.init_type,
+        init_gain=config.init_gain,
+        seed=seed,
+        name=name,
+    )
     if config.generator == "resnet_9blocks":
         return resnet_generator(n_blocks=9, **common)
     if config.generator == "resnet_6blocks":
@@ -158,9 +186,13 @@ def build_generator(config, seed=None, name="generator"):
 def build_discriminator(config, seed=None, name="discriminator"):
     """Builds the discriminator that ``config`` (a ``ModelConfig``) names."""
     common = dict(
-        ndf=config.ndf, norm=config.norm, init_type=config.init_type,
-        init_gain=config.init_gain, seed=seed, name=name,
-    )  # fmt: skip
+        ndf=config.ndf,
+        norm=config.norm,
+        init_type=config.init_type,
+        init_gain=config.init_gain,
+        seed=seed,
+        name=name,
+    )
     if config.discriminator == "basic":
         return nlayer_discriminator(n_layers=3, **common)
     if config.discriminator == "n_layers":

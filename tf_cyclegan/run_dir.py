@@ -228,8 +228,9 @@ def load_generators(model_dir, checkpoint=None):
     from tf_cyclegan import models
 
     config = config_lib.load(model_dir)
-    generators = {d: models.build_generator(config.model, name=GENERATOR_KEYS[d])
-                  for d in GENERATOR_KEYS}  # fmt: skip
+    generators = {
+        d: models.build_generator(config.model, name=GENERATOR_KEYS[d]) for d in GENERATOR_KEYS
+    }
     # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
     owner = tf.train.Checkpoint(**{GENERATOR_KEYS[d]: g for d, g in generators.items()})
 

@@ -97,8 +97,11 @@ class Translator(tf.Module):
                     f"{direction}_statistics",
                     tf.function(self._statistics_fn(direction), input_signature=[one_image]),
                 )
-                setattr(self, f"{direction}_tile", tf.function(
-                    self._tile_fn(direction), input_signature=[one_image, stats_spec]))  # fmt: skip
+                setattr(
+                    self,
+                    f"{direction}_tile",
+                    tf.function(self._tile_fn(direction), input_signature=[one_image, stats_spec]),
+                )
 
     def _float_fn(self, direction):
         generator = self._generator(direction)
@@ -135,8 +138,10 @@ class Translator(tf.Module):
 
         def tile(images, statistics):
             parts = tf.split(statistics, [c for c in sizes for _ in range(2)])
-            given = [(tf.reshape(parts[i], [1, 1, 1, -1]), tf.reshape(parts[i + 1], [1, 1, 1, -1]))
-                     for i in range(0, len(parts), 2)]  # fmt: skip
+            given = [
+                (tf.reshape(parts[i], [1, 1, 1, -1]), tf.reshape(parts[i + 1], [1, 1, 1, -1]))
+                for i in range(0, len(parts), 2)
+            ]
             padded, height, width = pad_to_multiple(images, self.multiple, self.minimum)
             with layers.instance_norm_statistics(given):
                 outputs = generator(padded, training=False)
@@ -170,8 +175,10 @@ class Translator(tf.Module):
 
     def tflite_tiled_functions(self, direction):
         """The statistics and tile functions, for one .tflite with both signatures."""
-        return [getattr(self, f"{direction}_{kind}").get_concrete_function()
-                for kind in ("statistics", "tile")]  # fmt: skip
+        return [
+            getattr(self, f"{direction}_{kind}").get_concrete_function()
+            for kind in ("statistics", "tile")
+        ]
 
     def signatures(self):
         """The serving signatures, for ``tf.saved_model.save(..., signatures=...)``."""

@@ -49,8 +49,10 @@ def _tiled_runners(interpreter):
     if not tiles:
         return None
     direction = tiles[0].removesuffix("_tile")
-    return (interpreter.get_signature_runner(f"{direction}_statistics"),
-            interpreter.get_signature_runner(tiles[0]))  # fmt: skip
+    return (
+        interpreter.get_signature_runner(f"{direction}_statistics"),
+        interpreter.get_signature_runner(tiles[0]),
+    )
 
 
 def run(model_path, images, num_threads=2):
@@ -102,8 +104,18 @@ def latency_ms(model_path, image, num_threads, repeats=5):
     return round(statistics_lib.median(times), 1)
 
 
-def export_direction(translator, direction, size, quantizations, dynamic, out_dir,
-                     images, expected, representative, latency_repeats=5):  # fmt: skip
+def export_direction(
+    translator,
+    direction,
+    size,
+    quantizations,
+    dynamic,
+    out_dir,
+    images,
+    expected,
+    representative,
+    latency_repeats=5,
+):
     """Writes, runs and measures every .tflite variant of one direction.
 
     Args:

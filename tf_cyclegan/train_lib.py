@@ -77,8 +77,10 @@ class _Progress:
             self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
         self.last_step, self.last_time = step, now
         eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
-        short = {k.replace("generator/", "G/").replace("discriminator", "D"): v
-                 for k, v in losses.items()}  # fmt: skip
+        short = {
+            k.replace("generator/", "G/").replace("discriminator", "D"): v
+            for k, v in losses.items()
+        }
         terms = " ".join(f"{k} {v:.3f}" for k, v in short.items())
         epoch = step // self.spe + (1 if step % self.spe else 0)
         print(
@@ -154,13 +156,17 @@ def _train_locked(config, strategy, chief):
     if latest:
         print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
     start = int(model.step.numpy())
-    total = cfg.train_steps if cfg.train_steps is not None else (
-        (config.optim.epochs + config.optim.epochs_decay) * spe
-    )  # fmt: skip
+    total = (
+        cfg.train_steps
+        if cfg.train_steps is not None
+        else ((config.optim.epochs + config.optim.epochs_decay) * spe)
+    )
 
     size = config.data.crop_size
-    samples = tuple(data.sample_images(builder, s, config.data.num_samples, size)
-                    for s in conventions.TEST_SPLITS)  # fmt: skip
+    samples = tuple(
+        data.sample_images(builder, s, config.data.num_samples, size)
+        for s in conventions.TEST_SPLITS
+    )
     dataset = strategy.distribute_datasets_from_function(
         lambda ctx: data.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
     )

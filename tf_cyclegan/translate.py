@@ -38,8 +38,10 @@ def main(argv):
     )
     for path, reason in summary["skipped"]:
         print(f"skipped {path}: {reason}")
-    print(f"Translated {summary['translated']} image(s) to {_OUTPUT.value}; "
-          f"skipped {len(summary['skipped'])}.")  # fmt: skip
+    print(
+        f"Translated {summary['translated']} image(s) to {_OUTPUT.value}; "
+        f"skipped {len(summary['skipped'])}."
+    )
 
 
 if __name__ == "__main__":

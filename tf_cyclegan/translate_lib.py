@@ -116,7 +116,10 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
         for path, out in zip(batch_paths, translated):
             _save_png(out, outputs[path])
             done += 1
-        print(f"\r[{done + len(skipped)}/{len(paths)}] {os.path.basename(batch_paths[-1])}",
-              end="", flush=True)  # fmt: skip
+        print(
+            f"\r[{done + len(skipped)}/{len(paths)}] {os.path.basename(batch_paths[-1])}",
+            end="",
+            flush=True,
+        )
     print(flush=True)
     return {"translated": done, "skipped": skipped}

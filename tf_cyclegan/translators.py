@@ -92,8 +92,9 @@ def _from_export(export_dir, direction):
     tiled = _from_tflite(found["float32_tiled"], direction) if "float32_tiled" in found else None
     if "float32_dynamic" in found:
         whole = _from_tflite(found["float32_dynamic"], direction)
-        return dataclasses.replace(whole, statistics=tiled and tiled.statistics,
-                                   tile=tiled and tiled.tile)  # fmt: skip
+        return dataclasses.replace(
+            whole, statistics=tiled and tiled.statistics, tile=tiled and tiled.tile
+        )
     return tiled or _from_tflite(next(iter(found.values())), direction)
 
 
@@ -120,9 +121,10 @@ def _from_run(model_dir, direction):
 
     config, generators, _ = run_dir.load_generators(model_dir)
     module = serving.Translator(
-        generators, models.size_multiple(config.model.generator),
+        generators,
+        models.size_multiple(config.model.generator),
         tileable=models.tileable(config.model),
-    )  # fmt: skip
+    )
     names = [direction] + [f"{direction}_{k}" for k in ("statistics", "tile") if module.tileable]
     return _from_functions({name: getattr(module, name) for name in names}, direction)
 
@@ -172,8 +174,11 @@ def _from_tflite(path, direction):
             return np.asarray(Image.fromarray(y[0]).resize((width, height), Image.BICUBIC))
         return y[0]
 
-    return Translator(lambda images: np.stack([translate_one(x) for x in images]),
-                      fixed_size=fixed, budget=tiling.LITERT)  # fmt: skip
+    return Translator(
+        lambda images: np.stack([translate_one(x) for x in images]),
+        fixed_size=fixed,
+        budget=tiling.LITERT,
+    )
 
 
 def _tiled_tflite(interpreter, model_content, direction):
@@ -192,7 +197,11 @@ def _tiled_tflite(interpreter, model_content, direction):
         return tile_runner(images=x, statistics=s)["images"]
 
     def whole(images):
-        return np.stack([conventions.to_uint8(tile(x, statistics(x))[0])
-                         for x in conventions.to_float(images)[:, np.newaxis]])  # fmt: skip
+        return np.stack(
+            [
+                conventions.to_uint8(tile(x, statistics(x))[0])
+                for x in conventions.to_float(images)[:, np.newaxis]
+            ]
+        )
 
     return Translator(whole, statistics, tile, budget=tiling.LITERT)
