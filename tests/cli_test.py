@@ -91,8 +91,8 @@ class InterruptTest(tf.test.TestCase):
             if line.startswith("step 3/"):
                 break
         process.send_signal(signal.SIGINT)
-        rest = process.stdout.read()
-        self.assertEqual(process.wait(timeout=120), 130)
+        rest, _ = process.communicate(timeout=120)
+        self.assertEqual(process.returncode, 130)
         saved = tf.train.latest_checkpoint(model_dir)
         self.assertIsNotNone(saved)
         step = int(saved.rsplit("-", 1)[1])

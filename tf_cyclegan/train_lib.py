@@ -4,6 +4,8 @@ import contextlib
 import dataclasses
 import json
 import os
+import signal
+import threading
 import time
 
 import keras
@@ -107,6 +109,35 @@ def _evaluate(model, builder, config, inception_model, writer, step):
     return results
 
 
+class _DeferredInterrupt:
+    """Turns the first Ctrl-C into a request the loop honours between steps.
+
+    A SIGINT delivered as an exception can land in a finalizer or one of TensorFlow's Python
+    callbacks, where Python swallows it ("Exception ignored in ...") and training went on; a
+    flag checked between steps cannot be lost. A second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        del signum, frame
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self):
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def restore(self):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def train(config, strategy=None):
     """Trains (or resumes) the run that ``config`` describes.
 
@@ -194,8 +225,10 @@ def _train_locked(config, strategy, chief):
         manager.save(checkpoint_number=step)
 
     step = start
+    interrupt = _DeferredInterrupt()
     try:
         for step in range(start + 1, total + 1):
+            interrupt.check()
             outputs = model.train_step(iterator)
             # Losses are read (a host sync) only when logged; checkpoints are guarded by the
             # weight check in save(), so no non-finite state is ever saved.
@@ -223,6 +256,8 @@ def _train_locked(config, strategy, chief):
             save(done)
         print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)
         raise
+    finally:
+        interrupt.restore()
     if not chief:
         tf.io.gfile.rmtree(save_dir)
 
