@@ -1,9 +1,9 @@
 """Translating photos of any size in bounded memory: overlapping tiles sharing statistics.
 
-A generator's memory grows with the image's area (a 12-megapixel photo needs tens of GB
-through the ResNet-9 generator), so large images are translated tile by tile. Instance norm
-couples every pixel to the whole image through its per-channel mean and variance; plain
-tiling would give each tile its own colours. Instead:
+A generator's memory grows with the image's area (a 12-megapixel photo needs over 12 GB
+through the ResNet-9 generator in TensorFlow), so large images are translated tile by tile.
+Instance norm couples every pixel to the whole image through its per-channel mean and
+variance; plain tiling would give each tile its own colours. Instead:
 
 1. the statistics of every instance norm are measured on a copy of the photo downscaled to
    ``Budget.whole_pixels`` (the ``*_statistics`` serving function);
@@ -45,7 +45,8 @@ class Budget:
 
 
 # LiteRT's arena holds about twice TensorFlow's memory per pixel for these generators
-# (benchmarks/large_photo.py prints both), so it works on smaller pieces.
+# (`benchmarks/large_photo.py --forms=...` prints each one's peak RSS), so it works on
+# smaller pieces.
 TENSORFLOW = Budget(whole_pixels=2**21, tile_core=768)
 LITERT = Budget(whole_pixels=2**20, tile_core=512)
 # Pillow's own limit on decoded images (decompression bombs); also the most that a uint8
