@@ -69,19 +69,14 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
 class InterruptTest(tf.test.TestCase):
     def test_ctrl_c_saves_the_current_step_and_the_same_command_resumes(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        command = [
-            sys.executable,
-            "-m",
-            "tf_cyclegan.train",
-            "--flagfile=flags/smoke.cfg",
-            f"--model_dir={model_dir}",
-            f"--data_dir={helpers.synthetic_data_dir()}",
+        command = helpers.smoke_train_command(
+            model_dir,
             "--train_steps=1000000",
             "--checkpoint_every=1000",
             "--log_every=1",
             "--summary_every=1000",
             "--sample_every=1000",
-        ]
+        )
         # A million steps: the run cannot finish before the signal, however busy the machine
         # (with 500 it once did, on a loaded 2-core CPU, and exited 0).
         process = subprocess.Popen(

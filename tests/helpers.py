@@ -58,6 +58,21 @@ def tiny_config(model_dir, **overrides):
     return config
 
 
+def smoke_train_command(model_dir, *flags):
+    """``python -m tf_cyclegan.train`` with the smoke preset on the shared synthetic data."""
+    import sys
+
+    return [
+        sys.executable,
+        "-m",
+        "tf_cyclegan.train",
+        "--flagfile=flags/smoke.cfg",
+        f"--model_dir={model_dir}",
+        f"--data_dir={synthetic_data_dir()}",
+        *flags,
+    ]
+
+
 def with_train_steps(config, steps):
     """``config`` with ``train.train_steps`` set to ``steps``."""
     return dataclasses.replace(config, train=dataclasses.replace(config.train, train_steps=steps))

@@ -13,18 +13,6 @@ import helpers
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _train_command(model_dir, *flags):
-    return [
-        sys.executable,
-        "-m",
-        "tf_cyclegan.train",
-        "--flagfile=flags/smoke.cfg",
-        f"--model_dir={model_dir}",
-        f"--data_dir={helpers.synthetic_data_dir()}",
-        *flags,
-    ]
-
-
 def _run(command, timeout=300):
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
@@ -32,7 +20,7 @@ def _run(command, timeout=300):
 class TrainCliTest(tf.test.TestCase):
     def test_smoke_flagfile_trains_and_says_where_outputs_are(self):
         model_dir = os.path.join(self.get_temp_dir(), "smoke")
-        result = _run(_train_command(model_dir))
+        result = _run(helpers.smoke_train_command(model_dir))
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("step 4/4", result.stdout)
         self.assertIn(f"tensorboard --logdir {model_dir}", result.stdout)
@@ -79,14 +67,16 @@ class TrainCliTest(tf.test.TestCase):
             self.assertRegex(result.stdout, rf"--(\[no\])?{flag}:")
 
     def test_bad_flag_value_is_named(self):
-        result = _run(_train_command(self.get_temp_dir(), "--generator=resnet_7blocks"))
+        result = _run(
+            helpers.smoke_train_command(self.get_temp_dir(), "--generator=resnet_7blocks")
+        )
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("resnet_7blocks", result.stderr)
         self.assertIn("resnet_9blocks", result.stderr)
 
     def test_resumes_after_sigkill(self):
         model_dir = os.path.join(self.get_temp_dir(), "killed")
-        command = _train_command(
+        command = helpers.smoke_train_command(
             model_dir,
             "--train_steps=40",
             "--checkpoint_every=1",
