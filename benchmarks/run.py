@@ -18,6 +18,7 @@ import tempfile
 import time
 
 from absl import app, flags
+from common import conv_peak_gflops, cpu_description, matmul_peak_gflops, train_step
 
 _BUDGET = flags.DEFINE_integer("budget_seconds", 570, "Stop starting new work after this; 0: none.")
 _STEPS = flags.DEFINE_integer("steps", 3, "Timed train steps per configuration (after 1 warm-up).")
@@ -28,89 +29,6 @@ _JSON = flags.DEFINE_string("json", "benchmark_results.json", "Where to write th
 # 256); XLA rows time one step after the compiling one, and are estimated from the plain row.
 _XLA_SLOWDOWN = 3.5
 _XLA_COMPILE_SECONDS = 45
-
-
-def _chained_rate(op, x, flop_per_call, repeats=10):
-    """GFLOP/s of ``repeats`` dependent calls of ``op`` (no call can be merged or skipped)."""
-    import tensorflow as tf
-
-    @tf.function
-    def run(x):
-        for _ in range(repeats):
-            x = op(x)
-        return tf.reduce_sum(x)
-
-    run(x).numpy()
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        run(x).numpy()
-        times.append(time.perf_counter() - start)
-    return flop_per_call * repeats / statistics.median(times) / 1e9
-
-
-def matmul_peak_gflops(n=2048):
-    """float32 matmul rate, n x n by n x n."""
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal([n, n], [1, 2]) / n**0.5  # Keeps the norm: no overflow.
-    return _chained_rate(lambda x: tf.matmul(x, a), a, 2 * n**3)
-
-
-def conv_peak_gflops(size=64, channels=256):
-    """Forward rate of the residual blocks' 3x3 convolution, batch 1, float32."""
-    import tensorflow as tf
-
-    x = tf.random.stateless_normal([1, size, size, channels], [1, 2])
-    w = tf.random.stateless_normal([3, 3, channels, channels], [3, 4]) / (9 * channels) ** 0.5
-    flop = 2 * size * size * 9 * channels * channels
-    return _chained_rate(lambda y: tf.nn.conv2d(y, w, 1, "SAME"), x, flop)
-
-
-def cpu_description():
-    """The CPU model and the vector extensions that decide kernel speed."""
-    import os
-    import re
-
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        return "unknown CPU"
-    model = re.search(r"model name\s*: (.*)", text)
-    flags = set(re.search(r"flags\s*: (.*)", text).group(1).split()) if "flags" in text else set()
-    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
-    return (
-        f"{model.group(1) if model else 'unknown'}, {os.cpu_count()} cores, "
-        f"{' '.join(f for f in wanted if f in flags)}"
-    )
-
-
-def train_step(generator, size, jit_compile, steps, mode="auto"):
-    """Median seconds per step; ``mode``: stock, auto (conv_paths' choice), or auto bfloat16."""
-    import tensorflow as tf
-
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import conv_paths, cyclegan
-
-    conv_paths.configure(mode.split()[0])
-    precision = "bfloat16" if mode.endswith("bfloat16") else None
-    config = config_lib.Config(
-        model=config_lib.ModelConfig(generator=generator),
-        data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
-        train=config_lib.TrainConfig(jit_compile=jit_compile, mixed_precision=precision),
-    )
-    model = cyclegan.CycleGAN(config, steps_per_epoch=1000)
-    images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
-    ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
-    iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
-    model.train_step(iterator)["generator/total"].numpy()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_step(iterator)["generator/total"].numpy()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def input_pipeline_images_per_second(batches=300):
