@@ -9,7 +9,7 @@ setuptools.setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=["tf_cyclegan"],
+    packages=setuptools.find_packages(include=["tf_cyclegan", "tf_cyclegan.*"]),
     install_requires=[
         # CPU build; on GPU machines install tensorflow[and-cuda]==2.21.0 first.
         "tensorflow-cpu==2.21.0; platform_machine=='x86_64'",

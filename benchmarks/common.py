@@ -78,10 +78,10 @@ def train_step(generator, size, jit_compile, steps, mode="auto"):
     images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
     ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
     iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
-    model.train_step(iterator)["generator/total"].numpy()
+    model.train_step(iterator)["generators/total"].numpy()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
-        model.train_step(iterator)["generator/total"].numpy()
+        model.train_step(iterator)["generators/total"].numpy()
         times.append(time.perf_counter() - start)
     return statistics.median(times)

@@ -27,7 +27,8 @@ def main(argv):
     import tensorflow as tf
 
     from tf_cyclegan import config as config_lib
-    from tf_cyclegan import cyclegan, data
+    from tf_cyclegan import cyclegan
+    from tf_cyclegan.data import pipeline, sources
 
     config = config_lib.Config(
         model=config_lib.ModelConfig(generator=_GENERATOR.value),
@@ -40,8 +41,8 @@ def main(argv):
             cache=_CACHE.value,
         ),
     )
-    builder = data.get_builder(config.data.dataset, config.data.data_dir)
-    ds = data.train_dataset(builder, config.data, seed=0, global_batch_size=_BATCH.value)
+    builder = sources.get_builder(config.data.dataset, config.data.data_dir)
+    ds = pipeline.train_dataset(builder, config.data, seed=0, global_batch_size=_BATCH.value)
     iterator = iter(ds)
     for _ in range(20):  # Warm-up: fills the cache and the prefetch buffers.
         next(iterator)
@@ -52,10 +53,10 @@ def main(argv):
 
     model = cyclegan.CycleGAN(config, steps_per_epoch=1000)
     step_iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
-    model.train_step(step_iterator)["generator/total"].numpy()
+    model.train_step(step_iterator)["generators/total"].numpy()
     start = time.perf_counter()
     for _ in range(_STEPS.value):
-        model.train_step(step_iterator)["generator/total"].numpy()
+        model.train_step(step_iterator)["generators/total"].numpy()
     consumed = 2 * _STEPS.value * _BATCH.value / (time.perf_counter() - start)
     print(
         f"{_DATASET.value}, {_LOAD_SIZE.value} -> {_CROP_SIZE.value}, batch {_BATCH.value}, "

@@ -33,10 +33,10 @@ _XLA_COMPILE_SECONDS = 45
 
 def input_pipeline_images_per_second(batches=300):
     from tf_cyclegan import config as config_lib
-    from tf_cyclegan import data
+    from tf_cyclegan.data import pipeline, sources
 
-    builder = data.get_builder("synthetic")
-    ds = data.train_dataset(builder, config_lib.DataConfig(), seed=0, global_batch_size=1)
+    builder = sources.get_builder("synthetic")
+    ds = pipeline.train_dataset(builder, config_lib.DataConfig(), seed=0, global_batch_size=1)
     iterator = iter(ds)
     for _ in range(20):
         next(iterator)
@@ -55,7 +55,8 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
     import tensorflow as tf
 
     from tf_cyclegan import config as config_lib
-    from tf_cyclegan import models, serving, tflite_export
+    from tf_cyclegan import models
+    from tf_cyclegan.deploy import serving, tflite_export
 
     generator = models.build_generator(config_lib.ModelConfig())
     translator = serving.Translator({"a2b": generator, "b2a": generator}, 4)

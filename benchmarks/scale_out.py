@@ -48,11 +48,11 @@ def _measure(devices, jit_compile=False, mixed_precision=None):
     ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
     iterator = iter(strategy.experimental_distribute_dataset(ds))
     for _ in range(2):
-        model.train_step(iterator)["generator/total"].numpy()
+        model.train_step(iterator)["generators/total"].numpy()
     times = []
     for _ in range(_STEPS.value):
         start = time.perf_counter()
-        model.train_step(iterator)["generator/total"].numpy()
+        model.train_step(iterator)["generators/total"].numpy()
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
     return {"ms_per_step": 1000 * seconds, "images_per_second": batch / seconds}

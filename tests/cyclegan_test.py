@@ -3,7 +3,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import cyclegan
+from tf_cyclegan import cyclegan, losses
 
 NETWORKS = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
 
@@ -27,30 +27,51 @@ class TrainStepTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(int(model.generator_optimizer.iterations), 1)
         self.assertEqual(int(model.discriminator_optimizer.iterations), 1)
 
+    @parameterized.parameters(
+        {"model.norm": "batch"},
+        {"model.norm": "none"},
+        {"model.use_dropout": True},
+        {"model.discriminator": "pixel"},
+        {"model.discriminator": "n_layers", "model.n_layers_d": 2},
+    )
+    def test_every_architecture_option_trains_all_four_networks(self, **overrides):
+        config = helpers.tiny_config(self.get_temp_dir(), **overrides)
+        model = cyclegan.CycleGAN(config, steps_per_epoch=10)
+        before = {n: [v.numpy() for v in getattr(model, n).trainable_variables] for n in NETWORKS}
+        values = model.train_step(_batches())
+        for name, value in values.items():
+            self.assertTrue(np.isfinite(value.numpy()), name)
+        for name in NETWORKS:
+            after = getattr(model, name).trainable_variables
+            self.assertTrue(
+                any(not np.array_equal(b, a.numpy()) for b, a in zip(before[name], after)), name
+            )
+
     @parameterized.parameters("lsgan", "vanilla", "wgangp")
     def test_every_loss_term_is_reported_and_finite(self, gan_mode):
         config = helpers.tiny_config(self.get_temp_dir(), **{"loss.gan_mode": gan_mode})
-        losses = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
-        expected = set(cyclegan.LOSS_NAMES)
-        if gan_mode == "wgangp":
-            expected |= {"discriminator_a/gradient_penalty", "discriminator_b/gradient_penalty"}
-        self.assertEqual(set(losses), expected)
-        for name, value in losses.items():
+        values = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
+        expected = set(losses.NAMES)
+        if gan_mode != "wgangp":
+            expected -= {"discriminator_a/gradient_penalty", "discriminator_b/gradient_penalty"}
+        self.assertEqual(set(values), expected)
+        for name, value in values.items():
             self.assertTrue(np.isfinite(value.numpy()), name)
 
     def test_totals_are_the_sum_of_their_terms(self):
-        losses = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), 10).train_step(
+        values = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), 10).train_step(
             _batches()
         )
-        g_terms = [v for k, v in losses.items() if k.startswith("generator/") and "total" not in k]
-        d_terms = [v for k, v in losses.items() if k.startswith("discriminator_")]
-        self.assertAllClose(losses["generator/total"], tf.add_n(g_terms), rtol=1e-5)
-        self.assertAllClose(losses["discriminator/total"], tf.add_n(d_terms), rtol=1e-5)
+        g_terms = [values[k] for k in losses.GENERATOR_TERMS]
+        d_terms = [v for k, v in values.items() if k in losses.DISCRIMINATOR_TERMS]
+        self.assertAllClose(values[losses.GENERATORS_TOTAL], tf.add_n(g_terms), rtol=1e-5)
+        self.assertAllClose(values[losses.DISCRIMINATORS_TOTAL], tf.add_n(d_terms), rtol=1e-5)
 
     def test_identity_terms_vanish_with_weight_zero(self):
         config = helpers.tiny_config(self.get_temp_dir(), **{"loss.lambda_identity": 0.0})
-        losses = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
-        self.assertNotIn("generator/identity_a", losses)
+        values = cyclegan.CycleGAN(config, steps_per_epoch=10).train_step(_batches())
+        self.assertNotIn("generator_a2b/identity", values)
+        self.assertNotIn("generator_b2a/identity", values)
 
     def test_pool_receives_the_fakes(self):
         model = cyclegan.CycleGAN(helpers.tiny_config(self.get_temp_dir()), steps_per_epoch=10)

@@ -14,9 +14,12 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import data, prepare_lib, train_lib
+from tf_cyclegan import conventions, network, train_lib
+from tf_cyclegan.data import pipeline, prepare_lib, sources
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# realpath: under Bazel this file is a runfiles symlink to the checkout, beside which the
+# shared photos live (../shared/data/horse2zebra_mini, 4 JPEGs per domain; never copied in).
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "horse2zebra_mini")
 
 
@@ -51,13 +54,13 @@ class MockedTfdsTest(tf.test.TestCase):
         config = config_lib.DataConfig(load_size=36, crop_size=32, batch_size=2)
         with (
             tfds.testing.mock_data(num_examples=6),
-            mock.patch.object(data, "_host_reachable", return_value=True),
+            mock.patch.object(network, "host_reachable", return_value=True),
         ):
-            builder = data.get_builder("cycle_gan/horse2zebra", self.get_temp_dir())
-            self.assertEqual(data.steps_per_epoch(builder, config, 2), 3)
-            batch = next(iter(data.train_dataset(builder, config, seed=0, global_batch_size=2)))
+            builder = sources.get_builder("cycle_gan/horse2zebra", self.get_temp_dir())
+            self.assertEqual(sources.steps_per_epoch(builder, config, 2), 3)
+            batch = next(iter(pipeline.train_dataset(builder, config, seed=0, global_batch_size=2)))
             self.assertEqual(batch["a"].shape, (2, 32, 32, 3))
-            self.assertEqual(data.sample_images(builder, "testB", 2, 32).shape, (2, 32, 32, 3))
+            self.assertEqual(pipeline.sample_images(builder, "testB", 2, 32).shape, (2, 32, 32, 3))
 
 
 class PrepareArchiveTest(tf.test.TestCase):
@@ -74,7 +77,7 @@ class PrepareArchiveTest(tf.test.TestCase):
                     path = os.path.join(folder, name)
                     z.write(path, os.path.relpath(path, os.path.dirname(tree)))
         data_dir = os.path.join(work, "tfds")
-        with mock.patch.object(data, "_host_reachable", side_effect=AssertionError("network")):
+        with mock.patch.object(network, "host_reachable", side_effect=AssertionError("network")):
             result = prepare_lib.prepare("cycle_gan/horse2zebra", archive, data_dir)
             self.assertEqual(result["splits"], {"trainA": 3, "trainB": 3, "testA": 3, "testB": 3})
             self.assertEqual(result["skipped"], [])
@@ -121,12 +124,12 @@ class UserFolderTest(tf.test.TestCase):
         whole = open(f"{root}/trainA/rgb.jpg", "rb").read()
         open(f"{root}/trainB/truncated.jpg", "wb").write(whole[: len(whole) // 2])
         cls.data_dir = tempfile.mkdtemp()
-        cls.builder = data.get_builder(root, cls.data_dir)
+        cls.builder = sources.get_builder(root, cls.data_dir)
 
     def test_every_mode_and_size_becomes_rgb_and_test_splits_are_held_out(self):
-        counts = {s: self.builder.info.splits[s].num_examples for s in data.SPLITS}
+        counts = {s: self.builder.info.splits[s].num_examples for s in conventions.SPLITS}
         self.assertEqual(counts, {"trainA": 3, "testA": 1, "trainB": 2, "testB": 1})
-        for split in data.SPLITS:
+        for split in conventions.SPLITS:
             for example in self.builder.as_dataset(split=split):
                 self.assertEqual(example["image"].shape[-1], 3)
                 self.assertLessEqual(max(example["image"].shape[:2]), 2048)
@@ -145,12 +148,12 @@ class UserFolderTest(tf.test.TestCase):
         os.makedirs(f"{root}/trainB")
         open(f"{root}/trainB/zero.jpg", "wb").close()
         with self.assertRaisesRegex(Exception, "no readable images in .*trainB"):
-            data.get_builder(root, tempfile.mkdtemp())
+            sources.get_builder(root, tempfile.mkdtemp())
 
     def test_a_missing_domain_folder_is_named(self):
         root = _dataset_tree(tempfile.mkdtemp(), splits=("trainA",))
         with self.assertRaisesRegex(ValueError, "has no trainB/ folder"):
-            data.get_builder(root, tempfile.mkdtemp())
+            sources.get_builder(root, tempfile.mkdtemp())
 
 
 class PreprocessModesTest(tf.test.TestCase, parameterized.TestCase):
@@ -166,9 +169,9 @@ class PreprocessModesTest(tf.test.TestCase, parameterized.TestCase):
     def test_mode_output_shape_eagerly_and_in_tf_data(self, mode, shape):
         config = config_lib.DataConfig(preprocess=mode, load_size=36, crop_size=32)
         seed = tf.constant([1, 2])
-        eager = data.preprocess(self.image, config, seed)
+        eager = pipeline.preprocess(self.image, config, seed)
         ds = tf.data.Dataset.from_tensors(self.image).map(
-            lambda x: data.preprocess(x, config, seed)
+            lambda x: pipeline.preprocess(x, config, seed)
         )
         self.assertEqual(eager.shape, shape)
         self.assertAllClose(eager, next(iter(ds)))
@@ -176,7 +179,7 @@ class PreprocessModesTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_crop_upscales_images_smaller_than_the_crop(self):
         config = config_lib.DataConfig(preprocess="crop", load_size=64, crop_size=64)
-        out = data.preprocess(self.image[:20, :30], config, tf.constant([0, 0]))
+        out = pipeline.preprocess(self.image[:20, :30], config, tf.constant([0, 0]))
         self.assertEqual(out.shape, (64, 64, 3))
 
     def test_varying_size_modes_require_batch_one_and_no_pool(self):
@@ -185,10 +188,10 @@ class PreprocessModesTest(tf.test.TestCase, parameterized.TestCase):
             config_lib.validate(config)
 
     def test_cached_pipeline_gives_the_same_kind_of_batches_and_resumes(self):
-        builder = data.get_builder("synthetic", helpers.synthetic_data_dir())
+        builder = sources.get_builder("synthetic", helpers.synthetic_data_dir())
         config = config_lib.DataConfig(load_size=36, crop_size=32, max_dataset_size=4, cache=True)
-        straight = [b for _, b in zip(range(5), data.train_dataset(builder, config, 0, 1))]
-        resumed = next(iter(data.train_dataset(builder, config, 0, 1, start_step=4)))
+        straight = [b for _, b in zip(range(5), pipeline.train_dataset(builder, config, 0, 1))]
+        resumed = next(iter(pipeline.train_dataset(builder, config, 0, 1, start_step=4)))
         self.assertEqual(straight[0]["a"].shape, (1, 32, 32, 3))
         self.assertAllEqual(straight[4]["a"], resumed["a"])
 

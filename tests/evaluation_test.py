@@ -9,7 +9,9 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 import helpers
-from tf_cyclegan import data, evaluation, inception, train_lib
+from tf_cyclegan import network, train_lib
+from tf_cyclegan.data import sources
+from tf_cyclegan.evaluation import evaluate_lib, inception
 
 
 def _stand_in_inception():
@@ -29,10 +31,10 @@ class EvaluationTest(tf.test.TestCase):
         cls.model_dir = os.path.join(tempfile.mkdtemp(), "run")
         config = helpers.tiny_config(cls.model_dir, **{"train.eval_every": 2})
         cls.result = train_lib.train(config)
-        cls.builder = data.get_builder("synthetic", helpers.synthetic_data_dir())
+        cls.builder = sources.get_builder("synthetic", helpers.synthetic_data_dir())
 
     def test_reports_fid_kid_cycle_and_ground_truth_for_both_directions(self):
-        results = evaluation.evaluate(
+        results = evaluate_lib.evaluate(
             self.result["model"].translate, self.builder, 32, _stand_in_inception()
         )
         for direction in ("a2b", "b2a"):
@@ -55,7 +57,7 @@ class InceptionTest(tf.test.TestCase):
         start = time.monotonic()
         with (
             mock.patch.dict(os.environ, {"KERAS_HOME": self.get_temp_dir()}),
-            mock.patch.object(data, "_host_reachable", return_value=False),
+            mock.patch.object(network, "host_reachable", return_value=False),
         ):
             with self.assertRaisesRegex(inception.InceptionUnavailableError, "--inception_weights"):
                 inception.load()

@@ -12,17 +12,8 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import (
-    conventions,
-    errors,
-    export_lib,
-    parity,
-    run_dir,
-    tflite_export,
-    train_lib,
-    translate_lib,
-    translators,
-)
+from tf_cyclegan import conventions, errors, run_dir, train_lib
+from tf_cyclegan.deploy import export_lib, parity, tflite_export, translate_lib, translators
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,10 +33,8 @@ class ExportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        root = tempfile.mkdtemp()
-        cls.model_dir = os.path.join(root, "run")
-        train_lib.train(helpers.tiny_config(cls.model_dir, **{"train.train_steps": 2}))
-        cls.export_dir = os.path.join(root, "exported")
+        cls.model_dir = helpers.trained_run()
+        cls.export_dir = os.path.join(tempfile.mkdtemp(), "exported")
         cls.report = _export(cls.model_dir, cls.export_dir)
 
     def test_writes_every_variant_with_its_measured_parity(self):
@@ -297,8 +286,7 @@ class ExportSafetyTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.model_dir = os.path.join(tempfile.mkdtemp(), "run")
-        train_lib.train(helpers.tiny_config(cls.model_dir, **{"train.train_steps": 1}))
+        cls.model_dir = helpers.trained_run()
 
     def _quick_export(self, export_dir, **kwargs):
         return _export(self.model_dir, export_dir, formats=("saved_model",), **kwargs)
@@ -342,6 +330,21 @@ class ExportSafetyTest(tf.test.TestCase):
         with self.assertRaisesRegex(errors.RunDirError, "non-finite weights in generator_b2a"):
             _export(nan_dir, os.path.join(nan_dir, "out"), formats=("saved_model",))
         self.assertFalse(os.path.exists(os.path.join(nan_dir, "out")))
+
+    def test_an_export_below_its_parity_floor_fails_and_writes_nothing(self):
+        export_dir = os.path.join(tempfile.mkdtemp(), "out")
+        # LiteRT's kernels differ from TensorFlow's in rounding (about 125 dB here, finite on
+        # any CPU); no such pair reaches 400 dB, so this floor must trip.
+        with mock.patch.dict(parity.PSNR_FLOORS_DB, {"float32": 400.0}):
+            with self.assertRaisesRegex(parity.ParityError, "below its 400.0 dB floor"):
+                _export(
+                    self.model_dir,
+                    export_dir,
+                    formats=("tflite",),
+                    quantizations=("float32",),
+                    dynamic_tflite=False,
+                )
+        self.assertFalse(os.path.exists(export_dir))
 
     def test_nan_outputs_fail_parity_whatever_the_floor(self):
         for variant in ("float32", "int8"):

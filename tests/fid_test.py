@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan import fid
+from tf_cyclegan.evaluation import fid
 
 
 def _features(n, d, seed, shift=0.0):

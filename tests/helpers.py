@@ -13,11 +13,33 @@ from tf_cyclegan import config as config_lib
 @functools.cache
 def synthetic_data_dir():
     """A TFDS data_dir with synthetic_shapes prepared, shared by one test process."""
-    from tf_cyclegan import data
+    from tf_cyclegan.data import sources
 
     path = os.environ.get("TF_CYCLEGAN_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="tfds_")
-    data.get_builder("synthetic", path)
+    sources.get_builder("synthetic", path)
     return path
+
+
+@functools.cache
+def trained_run():
+    """A run directory of ``tiny_config`` trained 2 steps, shared by one test process.
+
+    Tests read it and never write into it.
+    """
+    from tf_cyclegan import train_lib
+
+    model_dir = os.path.join(tempfile.mkdtemp(prefix="run_"), "run")
+    train_lib.train(tiny_config(model_dir, **{"train.train_steps": 2}))
+    return model_dir
+
+
+def copy_run(model_dir):
+    """A fresh copy of the run in ``model_dir`` (for a test that writes into its run)."""
+    import shutil
+
+    copy = os.path.join(tempfile.mkdtemp(prefix="run_copy_"), "run")
+    shutil.copytree(model_dir, copy)
+    return copy
 
 
 def tiny_config(model_dir, **overrides):

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan import folder_datasets, image_files
+from tf_cyclegan.data import folders, image_files
 
 
 def _portrait_with_exif_rotation(path):
@@ -45,7 +45,7 @@ class ReadImageTest(tf.test.TestCase):
             os.makedirs(os.path.join(root, split))
             Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(f"{root}/{split}/ok.png")
         os.symlink("/nonexistent/photo.jpg", f"{root}/trainA/gone.jpg")
-        config = folder_datasets.folder_config(root)  # Used to raise FileNotFoundError.
+        config = folders.folder_config(root)  # Used to raise FileNotFoundError.
         skipped = []
         kept = [p for p, _ in image_files.iter_checked(f"{root}/trainA", "trainA", skipped)]
         self.assertEqual([os.path.basename(p) for p in kept], ["ok.png"])

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import errors, layers, models, serving, tiling, translators
+from tf_cyclegan import errors, layers, models
+from tf_cyclegan.deploy import serving, tiling, translators
 
 
 def _generator(n_blocks):

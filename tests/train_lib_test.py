@@ -63,9 +63,9 @@ class RunOutputsTest(tf.test.TestCase):
         ).Reload()
         tags = set(events.Tags()["tensors"])
         for name in (
-            "generator/adversarial_a2b",
-            "generator/cycle_b",
-            "generator/identity_a",
+            "generator_a2b/adversarial",
+            "generators/cycle_b",
+            "generator_b2a/identity",
             "discriminator_a/real",
             "discriminator_b/fake",
         ):

@@ -9,7 +9,8 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, run_dir, train_lib, translators
+from tf_cyclegan import errors, run_dir, train_lib
+from tf_cyclegan.deploy import translators
 
 
 class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
@@ -119,7 +120,9 @@ if __name__ == "__main__":
 
 class NonLocalRunTest(tf.test.TestCase):
     def test_export_translate_and_evaluate_read_a_run_on_another_filesystem(self):
-        from tf_cyclegan import data, evaluation, export_lib
+        from tf_cyclegan.data import sources
+        from tf_cyclegan.deploy import export_lib
+        from tf_cyclegan.evaluation import evaluate_lib
 
         model_dir = "ram://non_local_test/run"  # TensorFlow's in-memory filesystem.
         train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
@@ -134,8 +137,8 @@ class NonLocalRunTest(tf.test.TestCase):
         translate = translators.load(model_dir, "a2b")
         self.assertEqual(translate(np.zeros((1, 12, 20, 3), np.uint8)).shape, (1, 12, 20, 3))
         config, generators, _ = run_dir.load_generators(model_dir)
-        builder = data.get_builder(config.data.dataset, config.data.data_dir)
-        results = evaluation.evaluate(
+        builder = sources.get_builder(config.data.dataset, config.data.data_dir)
+        results = evaluate_lib.evaluate(
             lambda x, d: generators[d](x, training=False), builder, config.data.crop_size
         )
         self.assertIn("a2b/cycle_mae", results)

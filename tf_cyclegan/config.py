@@ -299,7 +299,8 @@ def _check_ranges(config):
 
 def validate(config):
     """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
-    from tf_cyclegan import data, models  # Heavy; when validating.
+    from tf_cyclegan import models
+    from tf_cyclegan.data import pipeline  # Heavy; when validating.
 
     _check_ranges(config)
 
@@ -326,7 +327,7 @@ def validate(config):
             f"--crop_size={d.crop_size} does not fit --generator={m.generator}: use a multiple "
             f"of {multiple} that is at least {max(multiple, 8)}"
         )
-    if d.preprocess in data.VARIABLE_SIZE_MODES:
+    if d.preprocess in pipeline.VARIABLE_SIZE_MODES:
         if d.batch_size != 1 or config.loss.pool_size != 0:
             raise errors.ConfigError(
                 f"--preprocess={d.preprocess} gives images of varying size: use --batch_size=1 "

@@ -11,6 +11,7 @@ import types
 from absl import flags
 
 from tf_cyclegan import config as config_lib
+from tf_cyclegan import shared_flags
 
 
 def fields():
@@ -39,7 +40,11 @@ def define_flags(flag_values=flags.FLAGS):
     for _, field in fields():
         name, meta, default = flag_name(field), field.metadata, field.default
         kind = _base_type(field)
-        if meta.get("invert"):
+        if name == "model_dir":
+            shared_flags.define_model_dir(meta["help"], required=False, flag_values=flag_values)
+        elif name == "data_dir":
+            shared_flags.define_data_dir(meta["help"], flag_values=flag_values)
+        elif meta.get("invert"):
             flags.DEFINE_boolean(name, not default, meta["help"], flag_values=flag_values)
         elif meta.get("choices"):
             choices = [c for c in meta["choices"] if c is not None]

@@ -5,47 +5,10 @@ Naming (paper mapping in the package docstring): ``generator_a2b`` (G), ``genera
 The attribute names are checkpoint keys, an API that export restores from.
 """
 
-import contextlib
-
 import keras
 import tensorflow as tf
 
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import image_pool, losses, models, schedules
-
-LOSS_NAMES = (
-    "generator/adversarial_a2b",
-    "generator/adversarial_b2a",
-    "generator/cycle_a",
-    "generator/cycle_b",
-    "generator/identity_a",
-    "generator/identity_b",
-    "generator/total",
-    "discriminator_a/real",
-    "discriminator_a/fake",
-    "discriminator_b/real",
-    "discriminator_b/fake",
-    "discriminator/total",
-)
-
-
-MIXED_PRECISION = config_lib.MIXED_PRECISION
-
-
-@contextlib.contextmanager
-def _dtype_policy(mixed_precision):
-    """Builds layers under a mixed policy without leaving it set for anyone else."""
-    if mixed_precision not in MIXED_PRECISION:
-        raise ValueError(
-            f"unknown mixed_precision {mixed_precision!r}; expected one of {MIXED_PRECISION}"
-        )
-    previous = keras.mixed_precision.global_policy()
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+from tf_cyclegan import distribute, image_pool, losses, models, schedules
 
 
 class CycleGAN(tf.Module):
@@ -67,12 +30,11 @@ class CycleGAN(tf.Module):
         self.strategy = strategy or tf.distribute.get_strategy()
         replicas = self.strategy.num_replicas_in_sync
         self.global_batch_size = config.data.batch_size * replicas
-        # Concatenating batches through one network call keeps the convolutions larger;
-        # it is exact only when the norm never mixes images.
+        # One network call for two batches (losses.call_pair) is exact unless batch norm.
         self._concat_batches = config.model.norm != "batch"
         seed = config.train.seed
         crop = config.data.crop_size
-        with self.strategy.scope(), _dtype_policy(config.train.mixed_precision):
+        with self.strategy.scope(), distribute.dtype_policy(config.train.mixed_precision):
             model = config.model
             self.generator_a2b = models.build_generator(model, 4 * seed + 1, "generator_a2b")
             self.generator_b2a = models.build_generator(model, 4 * seed + 2, "generator_b2a")
@@ -141,46 +103,15 @@ class CycleGAN(tf.Module):
         sum_ = tf.distribute.ReduceOp.SUM
         return {k: self.strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}
 
-    def _twice(self, network, x, y):
-        """Returns network(x), network(y), in one call where that is exact."""
-        if not self._concat_batches:
-            return network(x, training=True), network(y, training=True)
-        out = network(tf.concat([x, y], axis=0), training=True)
-        return out[: tf.shape(x)[0]], out[tf.shape(x)[0] :]
-
     def _replica_step(self, batch):
         real_a, real_b = batch["a"], batch["b"]
-        cfg = self.config.loss
-        average = lambda x: tf.nn.compute_average_loss(  # noqa: E731
-            x, global_batch_size=self.global_batch_size
-        )
-        use_identity = cfg.lambda_identity > 0
+        cfg, concat = self.config.loss, self._concat_batches
+
+        def average(per_example):
+            return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+
         with tf.GradientTape() as tape:
-            if use_identity:
-                fake_b, idt_b = self._twice(self.generator_a2b, real_a, real_b)
-                fake_a, idt_a = self._twice(self.generator_b2a, real_b, real_a)
-            else:
-                fake_b = self.generator_a2b(real_a, training=True)
-                fake_a = self.generator_b2a(real_b, training=True)
-            rec_a = self.generator_b2a(fake_b, training=True)
-            rec_b = self.generator_a2b(fake_a, training=True)
-            g = {
-                "generator/adversarial_a2b": losses.gan_loss(
-                    self.discriminator_b(fake_b, training=True), True, cfg.gan_mode
-                ),
-                "generator/adversarial_b2a": losses.gan_loss(
-                    self.discriminator_a(fake_a, training=True), True, cfg.gan_mode
-                ),
-                "generator/cycle_a": cfg.lambda_a * losses.l1_loss(rec_a, real_a),
-                "generator/cycle_b": cfg.lambda_b * losses.l1_loss(rec_b, real_b),
-            }
-            if use_identity:
-                g["generator/identity_a"] = (
-                    cfg.lambda_a * cfg.lambda_identity * losses.l1_loss(idt_a, real_a)
-                )
-                g["generator/identity_b"] = (
-                    cfg.lambda_b * cfg.lambda_identity * losses.l1_loss(idt_b, real_b)
-                )
+            g, (fake_a, fake_b) = losses.generator_terms(self, real_a, real_b, cfg, concat)
             g_loss = average(tf.add_n(list(g.values())))
             g_scaled = self.generator_optimizer.scale_loss(g_loss)
         g_grads = tape.gradient(g_scaled, self.generator_variables)
@@ -193,17 +124,8 @@ class CycleGAN(tf.Module):
                 ("a", self.discriminator_a, real_a, pooled_a),
                 ("b", self.discriminator_b, real_b, pooled_b),
             ):
-                logits_real, logits_fake = self._twice(disc, real, fake)
-                d[f"discriminator_{domain}/real"] = 0.5 * losses.gan_loss(
-                    logits_real, True, cfg.gan_mode
-                )
-                d[f"discriminator_{domain}/fake"] = 0.5 * losses.gan_loss(
-                    logits_fake, False, cfg.gan_mode
-                )
-                if cfg.gan_mode == "wgangp":
-                    seed = tf.stack([self.step, tf.constant(ord(domain), tf.int64)])
-                    penalty = losses.gradient_penalty(disc, real, fake, seed)
-                    d[f"discriminator_{domain}/gradient_penalty"] = cfg.lambda_gp * penalty
+                seed = tf.stack([self.step, tf.constant(ord(domain), tf.int64)])
+                d.update(losses.discriminator_terms(disc, domain, real, fake, cfg, seed, concat))
             d_loss = average(tf.add_n(list(d.values())))
             d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
         d_grads = tape.gradient(d_scaled, self.discriminator_variables)
@@ -211,8 +133,8 @@ class CycleGAN(tf.Module):
         self.generator_optimizer.apply_gradients(zip(g_grads, self.generator_variables))
         self.discriminator_optimizer.apply_gradients(zip(d_grads, self.discriminator_variables))
         metrics = {name: average(value) for name, value in {**g, **d}.items()}
-        metrics["generator/total"] = g_loss
-        metrics["discriminator/total"] = d_loss
+        metrics[losses.GENERATORS_TOTAL] = g_loss
+        metrics[losses.DISCRIMINATORS_TOTAL] = d_loss
         return metrics
 
     def translate(self, images, direction):

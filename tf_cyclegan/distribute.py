@@ -5,11 +5,13 @@ checkpoints (saving is a collective); the chief saves into ``model_dir`` and the
 temporary directories that are removed afterwards. Summaries and samples are chief-only.
 """
 
+import contextlib
 import os
 
+import keras
 import tensorflow as tf
 
-from tf_cyclegan.config import STRATEGIES
+from tf_cyclegan.config import MIXED_PRECISION, STRATEGIES
 
 
 def configure_cpu_devices(count):
@@ -62,6 +64,26 @@ def make_strategy(name="auto", num_cpu_devices=1):
         devices = [d.name for d in (gpus if gpus else cpus)]
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision):
+    """Builds layers under Keras's ``mixed_<dtype>`` policy without leaving it set globally.
+
+    Args:
+        mixed_precision: None (float32), "float16" or "bfloat16"; weights stay float32.
+    """
+    if mixed_precision not in MIXED_PRECISION:
+        raise ValueError(
+            f"unknown mixed_precision {mixed_precision!r}; expected one of {MIXED_PRECISION}"
+        )
+    previous = keras.mixed_precision.global_policy()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def is_chief(strategy):

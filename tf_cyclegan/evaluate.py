@@ -12,11 +12,11 @@ import os
 
 from absl import flags
 
-from tf_cyclegan import cli
+from tf_cyclegan import cli, shared_flags
 
-_MODEL_DIR = flags.DEFINE_string("model_dir", None, "The run to evaluate.", required=True)
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix (default: latest).")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Override the run's TFDS data directory.")
+_MODEL_DIR = shared_flags.define_model_dir("The run to evaluate.")
+_CHECKPOINT = shared_flags.define_checkpoint()
+_DATA_DIR = shared_flags.define_data_dir("Override the run's TFDS data directory.")
 _INCEPTION_WEIGHTS = flags.DEFINE_string(
     "inception_weights", None, "Local InceptionV3 notop .h5 (else Keras's cache or download)."
 )
@@ -27,10 +27,14 @@ _FID = flags.DEFINE_boolean(
     "Keras's cache, or a reachable download); --fid makes missing weights an error.",
 )
 
+flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
+
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import data, evaluation, inception, run_dir
+    from tf_cyclegan import run_dir
+    from tf_cyclegan.data import sources
+    from tf_cyclegan.evaluation import evaluate_lib, inception
 
     config, generators, path = run_dir.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
     model = None
@@ -45,8 +49,8 @@ def main(argv):
                 f"to a local {inception.WEIGHTS_FILE} to add them).",
                 flush=True,
             )
-    builder = data.get_builder(config.data.dataset, _DATA_DIR.value or config.data.data_dir)
-    results = evaluation.evaluate(
+    builder = sources.get_builder(config.data.dataset, _DATA_DIR.value or config.data.data_dir)
+    results = evaluate_lib.evaluate(
         lambda x, d: generators[d](x, training=False), builder, config.data.crop_size, model
     )
     out = os.path.join(_MODEL_DIR.value, run_dir.EVAL_FILE)

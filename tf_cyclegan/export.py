@@ -8,11 +8,12 @@ against the trained model, max abs error, size, LiteRT latency), printed as a ta
 
 from absl import flags
 
-from tf_cyclegan import cli, export_lib
+from tf_cyclegan import cli, shared_flags
+from tf_cyclegan.deploy import export_lib
 
-_MODEL_DIR = flags.DEFINE_string("model_dir", None, "The training run to export.", required=True)
+_MODEL_DIR = shared_flags.define_model_dir("The training run to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write.", required=True)
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint prefix (default: latest).")
+_CHECKPOINT = shared_flags.define_checkpoint()
 _FORMATS = flags.DEFINE_list("formats", "saved_model,tflite", "Of: saved_model, tflite.")
 _QUANTIZATION = flags.DEFINE_list(
     "quantization", "float32,float16", "TFLite variants, of: " + ", ".join(export_lib.QUANTIZATIONS)
@@ -23,7 +24,9 @@ _REPRESENTATIVE_IMAGES = flags.DEFINE_integer(
     "representative_images", 32, "Training images that calibrate int8."
 )
 _PARITY_IMAGES = flags.DEFINE_integer("parity_images", 4, "Held-out images per direction.")
-_OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing --export_dir.")
+_OVERWRITE = shared_flags.define_overwrite("Replace an existing --export_dir.")
+
+flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 
 def main(argv):

@@ -12,16 +12,18 @@ import os
 
 from absl import flags
 
-from tf_cyclegan import cli
+from tf_cyclegan import cli, shared_flags
 
 _DATASET = flags.DEFINE_string("dataset", None, "cycle_gan/<config>", required=True)
 _SOURCE = flags.DEFINE_string("source", None, "Archive (.zip, .tar*) or folder.", required=True)
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data directory (TFDS default if unset).")
+_DATA_DIR = shared_flags.define_data_dir()
+
+flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import prepare_lib
+    from tf_cyclegan.data import prepare_lib
 
     result = prepare_lib.prepare(_DATASET.value, os.path.expanduser(_SOURCE.value), _DATA_DIR.value)
     counts = ", ".join(f"{k} {v}" for k, v in result["splits"].items())

@@ -8,11 +8,12 @@ Running the same command again resumes the run in --model_dir exactly where it s
 
 from absl import flags
 
-from tf_cyclegan import cli, config_flags, distribute
+from tf_cyclegan import cli, config_flags, distribute, shared_flags
 
 # Every option of config.Config, with its default, help and choices (config.py).
 config_flags.define_flags()
 flags.adopt_module_key_flags(config_flags)  # Listed by --help as this binary's own.
+flags.adopt_module_key_flags(shared_flags)
 
 
 def main(argv):

@@ -4,9 +4,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
-import threading
-import time
 
 import keras
 import numpy as np
@@ -17,13 +14,14 @@ from tf_cyclegan import (
     conv_paths,
     conventions,
     cyclegan,
-    data,
     distribute,
     errors,
-    evaluation,
+    interrupts,
     run_dir,
     summaries,
 )
+from tf_cyclegan.data import pipeline, sources
+from tf_cyclegan.evaluation import evaluate_lib
 
 
 def _check_resumable(config, model_dir):
@@ -60,38 +58,6 @@ def _diverged(step, what, manager, config):
     )
 
 
-def _format_eta(seconds):
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-class _Progress:
-    """Prints one line per ``log_every`` steps: step, epoch, losses, images/s, ETA."""
-
-    def __init__(self, total_steps, steps_per_epoch, global_batch, start_step):
-        self.total, self.spe, self.batch = total_steps, steps_per_epoch, global_batch
-        self.last_step, self.last_time = start_step, time.perf_counter()
-        self.images_per_second = 0.0
-
-    def update(self, step, losses):
-        now = time.perf_counter()
-        if step > self.last_step:
-            self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
-        self.last_step, self.last_time = step, now
-        eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
-        short = {
-            k.replace("generator/", "G/").replace("discriminator", "D"): v
-            for k, v in losses.items()
-        }
-        terms = " ".join(f"{k} {v:.3f}" for k, v in short.items())
-        epoch = step // self.spe + (1 if step % self.spe else 0)
-        print(
-            f"step {step}/{self.total} epoch {epoch}/{-(-self.total // self.spe)} | {terms} | "
-            f"{self.images_per_second:.2f} img/s | ETA {_format_eta(eta)}",
-            flush=True,
-        )
-
-
 def _write_samples(model, samples, model_dir, step, writer):
     grids = summaries.sample_grids(model, *samples)
     with writer.as_default(step=step):
@@ -102,40 +68,13 @@ def _write_samples(model, samples, model_dir, step, writer):
 
 
 def _evaluate(model, builder, config, inception_model, writer, step):
-    results = evaluation.evaluate(model.translate, builder, config.data.crop_size, inception_model)
+    results = evaluate_lib.evaluate(
+        model.translate, builder, config.data.crop_size, inception_model
+    )
     with writer.as_default(step=step):
         for name, value in results.items():
             tf.summary.scalar(f"eval/{name}", value)
     return results
-
-
-class _DeferredInterrupt:
-    """Turns the first Ctrl-C into a request the loop honours between steps.
-
-    A SIGINT delivered as an exception can land in a finalizer or one of TensorFlow's Python
-    callbacks, where Python swallows it ("Exception ignored in ...") and training went on; a
-    flag checked between steps cannot be lost. A second Ctrl-C interrupts at once.
-    """
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-
-    def _handle(self, signum, frame):
-        del signum, frame
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def check(self):
-        if self.requested:
-            raise KeyboardInterrupt
-
-    def restore(self):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 def train(config, strategy=None):
@@ -162,7 +101,28 @@ def train(config, strategy=None):
         return _train_locked(config, strategy, chief)
 
 
-def _train_locked(config, strategy, chief):
+@dataclasses.dataclass
+class _Run:
+    """Everything a training run holds once set up."""
+
+    config: config_lib.Config
+    chief: bool
+    builder: object
+    model: cyclegan.CycleGAN
+    checkpoint: tf.train.Checkpoint
+    manager: tf.train.CheckpointManager
+    save_dir: str
+    start: int
+    total: int
+    iterator: object
+    samples: tuple
+    inception_model: object
+    writer: object
+    progress: summaries.Progress
+
+
+def _setup(config, strategy, chief):
+    """Builds the model, restores the newest good checkpoint and opens the input and logs."""
     cfg, model_dir = config.train, config.train.model_dir
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -172,9 +132,9 @@ def _train_locked(config, strategy, chief):
     if chief:
         run_dir.remove_killed_saves(model_dir)
 
-    builder = data.get_builder(config.data.dataset, config.data.data_dir)
+    builder = sources.get_builder(config.data.dataset, config.data.data_dir)
     global_batch = config.data.batch_size * strategy.num_replicas_in_sync
-    spe = data.steps_per_epoch(builder, config.data, global_batch)
+    spe = sources.steps_per_epoch(builder, config.data, global_batch)
     model = cyclegan.CycleGAN(config, spe, strategy)
     checkpoint = tf.train.Checkpoint(model=model)
     # Every task restores the chief's newest checkpoint that restores; each saves (a
@@ -187,24 +147,19 @@ def _train_locked(config, strategy, chief):
     if latest:
         print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
     start = int(model.step.numpy())
-    total = (
-        cfg.train_steps
-        if cfg.train_steps is not None
-        else ((config.optim.epochs + config.optim.epochs_decay) * spe)
-    )
+    epochs = config.optim.epochs + config.optim.epochs_decay
+    total = cfg.train_steps if cfg.train_steps is not None else epochs * spe
 
-    size = config.data.crop_size
     samples = tuple(
-        data.sample_images(builder, s, config.data.num_samples, size)
+        pipeline.sample_images(builder, s, config.data.num_samples, config.data.crop_size)
         for s in conventions.TEST_SPLITS
     )
     dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: data.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
+        lambda ctx: pipeline.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
     )
-    iterator = iter(dataset)
     inception_model = None
     if chief and cfg.inception_weights:
-        from tf_cyclegan import inception
+        from tf_cyclegan.evaluation import inception
 
         inception_model = inception.load(cfg.inception_weights)
     # Everything the run needs exists: from here on the directory describes a real run.
@@ -215,56 +170,128 @@ def _train_locked(config, strategy, chief):
         writer = tf.summary.create_noop_writer()
     with writer.as_default(step=start):
         tf.summary.text("config", f"```\n{config.to_json()}\n```")
-    progress = _Progress(total, spe, global_batch, start)
-    losses = {}
+    return _Run(
+        config=config,
+        chief=chief,
+        builder=builder,
+        model=model,
+        checkpoint=checkpoint,
+        manager=manager,
+        save_dir=save_dir,
+        start=start,
+        total=total,
+        iterator=iter(dataset),
+        samples=samples,
+        inception_model=inception_model,
+        writer=writer,
+        progress=summaries.Progress(total, spe, global_batch, start),
+    )
 
-    def save(step):
-        bad = _nonfinite_variables(model)
-        if bad:
-            raise _diverged(step, f"weights {bad[:3]}", manager, config)
-        manager.save(checkpoint_number=step)
 
-    step = start
-    interrupt = _DeferredInterrupt()
+@dataclasses.dataclass(frozen=True)
+class _Periodic:
+    """An action of the loop: every ``every`` steps (never when 0 or None), and at the end."""
+
+    name: str
+    every: int | None
+    act: object  # (run, step, losses) -> None
+    at_end: bool = True
+    chief_only: bool = False
+    reads_losses: bool = False
+
+    def due(self, step, total, chief):
+        if self.chief_only and not chief:
+            return False
+        return bool(self.every and step % self.every == 0) or (self.at_end and step == total)
+
+
+def _log(run, step, losses):
+    run.progress.update(step, losses)
+
+
+def _summarize(run, step, losses):
+    with run.writer.as_default(step=step):
+        for name, value in losses.items():
+            tf.summary.scalar(f"losses/{name}", value)
+        tf.summary.scalar("learning_rate", float(run.model.learning_rate))
+        tf.summary.scalar("images_per_second", run.progress.images_per_second)
+
+
+def _sample(run, step, losses):
+    _write_samples(run.model, run.samples, run.config.train.model_dir, step, run.writer)
+
+
+def _evaluate_periodically(run, step, losses):
+    if step != run.total:  # The final evaluation follows the loop.
+        _evaluate(run.model, run.builder, run.config, run.inception_model, run.writer, step)
+
+
+def _save(run, step, losses=None):
+    bad = _nonfinite_variables(run.model)
+    if bad:
+        raise _diverged(step, f"weights {bad[:3]}", run.manager, run.config)
+    run.manager.save(checkpoint_number=step)
+
+
+def _periodic_actions(train_config):
+    """What the loop does besides stepping, in order; the checkpoint comes last."""
+    cfg = train_config
+    return (
+        _Periodic("log", cfg.log_every, _log, chief_only=True, reads_losses=True),
+        _Periodic("summary", cfg.summary_every, _summarize, reads_losses=True),
+        _Periodic("samples", cfg.sample_every, _sample, chief_only=True),
+        _Periodic("eval", cfg.eval_every, _evaluate_periodically, at_end=False, chief_only=True),
+        _Periodic("checkpoint", cfg.checkpoint_every, _save),  # A collective: every worker.
+    )
+
+
+def _read_losses(run, step, outputs):
+    """Fetches the step's losses (a host sync, so only when an action reads them)."""
+    losses = {k: float(v) for k, v in outputs.items()}
+    if not np.all(np.isfinite(list(losses.values()))):
+        raise _diverged(step, "the losses are", run.manager, run.config)
+    return losses
+
+
+def _train_locked(config, strategy, chief):
+    run = _setup(config, strategy, chief)
+    actions, losses = _periodic_actions(config.train), {}
+    interrupt = interrupts.DeferredInterrupt()
     try:
-        for step in range(start + 1, total + 1):
+        for step in range(run.start + 1, run.total + 1):
             interrupt.check()
-            outputs = model.train_step(iterator)
-            # Losses are read (a host sync) only when logged; checkpoints are guarded by the
-            # weight check in save(), so no non-finite state is ever saved.
-            if step % cfg.log_every == 0 or step == total or step % cfg.summary_every == 0:
-                losses = {k: float(v) for k, v in outputs.items()}
-                if not np.all(np.isfinite(list(losses.values()))):
-                    raise _diverged(step, "the losses are", manager, config)
-            if chief and (step % cfg.log_every == 0 or step == total):
-                progress.update(step, losses)
-            if step % cfg.summary_every == 0 or step == total:
-                with writer.as_default(step=step):
-                    for name, value in losses.items():
-                        tf.summary.scalar(f"losses/{name}", value)
-                    tf.summary.scalar("learning_rate", float(model.learning_rate))
-                    tf.summary.scalar("images_per_second", progress.images_per_second)
-            if chief and (step % cfg.sample_every == 0 or step == total):
-                _write_samples(model, samples, model_dir, step, writer)
-            if chief and cfg.eval_every and step % cfg.eval_every == 0 and step != total:
-                _evaluate(model, builder, config, inception_model, writer, step)
-            if step % cfg.checkpoint_every == 0 or step == total:
-                save(step)
+            outputs = run.model.train_step(run.iterator)
+            due = [a for a in actions if a.due(step, run.total, chief)]
+            # Checkpoints need no loss read: _save checks the weights, so no non-finite
+            # state is ever saved.
+            if any(a.reads_losses for a in due):
+                losses = _read_losses(run, step, outputs)
+            for action in due:
+                action.act(run, step, losses)
     except KeyboardInterrupt:
-        done = int(model.step.numpy())
-        if done > start and manager.latest_checkpoint != os.path.join(save_dir, f"ckpt-{done}"):
-            save(done)
+        done = int(run.model.step.numpy())
+        newest = os.path.join(run.save_dir, f"ckpt-{done}")
+        if done > run.start and run.manager.latest_checkpoint != newest:
+            _save(run, done)
         print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)
         raise
     finally:
         interrupt.restore()
-    if not chief:
-        tf.io.gfile.rmtree(save_dir)
+    return _finish(run, losses)
 
+
+def _finish(run, losses):
+    """Removes a worker's scratch checkpoints; the chief evaluates the held-out images."""
+    if not run.chief:
+        tf.io.gfile.rmtree(run.save_dir)
     results = {}
-    if chief and total > start:
-        results = _evaluate(model, builder, config, inception_model, writer, total)
-        run_dir.write_json(os.path.join(model_dir, run_dir.EVAL_FILE), {"step": total, **results})
+    if run.chief and run.total > run.start:
+        results = _evaluate(
+            run.model, run.builder, run.config, run.inception_model, run.writer, run.total
+        )
+        out = os.path.join(run.config.train.model_dir, run_dir.EVAL_FILE)
+        run_dir.write_json(out, {"step": run.total, **results})
         print("Held-out evaluation:", json.dumps(results, indent=1), flush=True)
-    writer.flush()
-    return {"step": int(model.step.numpy()), "losses": losses, "eval": results, "model": model}
+    run.writer.flush()
+    step = int(run.model.step.numpy())
+    return {"step": step, "losses": losses, "eval": results, "model": run.model}

@@ -12,21 +12,23 @@ overwritten; existing outputs only with --overwrite. Unreadable files are skippe
 
 from absl import flags
 
-from tf_cyclegan import cli
+from tf_cyclegan import cli, shared_flags
 
 _MODEL = flags.DEFINE_string("model", None, "Run dir, SavedModel dir or .tflite.", required=True)
 _DIRECTION = flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"], "Which generator.")
 _INPUT = flags.DEFINE_string("input", None, "An image file or a folder of them.", required=True)
 _OUTPUT = flags.DEFINE_string("output", None, "Folder for the translated images.", required=True)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 8, "Images per call, where sizes match.")
-_OVERWRITE = flags.DEFINE_boolean(
-    "overwrite", False, "Replace output files that exist (inputs are never overwritten)."
+_OVERWRITE = shared_flags.define_overwrite(
+    "Replace output files that exist (inputs are never overwritten)."
 )
+
+flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import translate_lib
+    from tf_cyclegan.deploy import translate_lib
 
     summary = translate_lib.translate_paths(
         _MODEL.value,

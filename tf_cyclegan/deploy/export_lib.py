@@ -14,17 +14,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tf_cyclegan import (
-    atomic_dir,
-    conventions,
-    errors,
-    models,
-    parity,
-    run_dir,
-    serving,
-    tflite_export,
-)
+from tf_cyclegan import atomic_dir, conventions, errors, models, run_dir
 from tf_cyclegan import config as config_lib
+from tf_cyclegan.deploy import parity, serving, tflite_export
 
 FORMATS = ("saved_model", "tflite")
 REPORT_FILE = serving.REPORT_FILE
@@ -50,12 +42,12 @@ class ExportConfig:
 
 def _held_out(config, split, count, size):
     """Held-out images in [-1, 1], or seeded noise when the dataset is not available here."""
-    from tf_cyclegan import data
+    from tf_cyclegan.data import pipeline, sources
 
     try:
-        builder = data.get_builder(config.data.dataset, config.data.data_dir)
-        return data.sample_images(builder, split, count, size).numpy()
-    except (data.DataUnavailableError, ValueError, tf.errors.OpError) as e:
+        builder = sources.get_builder(config.data.dataset, config.data.data_dir)
+        return pipeline.sample_images(builder, split, count, size).numpy()
+    except (sources.DataUnavailableError, ValueError, tf.errors.OpError) as e:
         logging.warning("Using random images for %s: the dataset is unavailable (%s)", split, e)
         rng = np.random.default_rng(0)
         return rng.uniform(-1, 1, size=(count, size, size, 3)).astype(np.float32)

@@ -2,7 +2,9 @@
 
 import tensorflow as tf
 
-from tf_cyclegan import conventions, data, fid, metrics
+from tf_cyclegan import conventions
+from tf_cyclegan.data import pipeline, sources
+from tf_cyclegan.evaluation import fid, metrics
 
 DIRECTIONS = tuple(
     (d, conventions.SOURCE_TEST[d], conventions.TARGET_TEST[d]) for d in conventions.DIRECTIONS
@@ -10,8 +12,8 @@ DIRECTIONS = tuple(
 
 
 def _test_images(builder, split, size):
-    n = data.num_examples(builder, split)
-    return data.sample_images(builder, split, n, size)
+    n = sources.num_examples(builder, split)
+    return pipeline.sample_images(builder, split, n, size)
 
 
 def _batched(fn, images, batch_size=8):
@@ -34,7 +36,7 @@ def evaluate(translate, builder, size, inception_model=None):
         FID/KID compare translated source-domain test images with the real test images of
         the target domain (e.g. 120 translated horse2zebra testA vs 140 real testB).
     """
-    from tf_cyclegan import inception
+    from tf_cyclegan.evaluation import inception
 
     results = {}
     fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in ("a2b", "b2a")}
@@ -51,7 +53,7 @@ def evaluate(translate, builder, size, inception_model=None):
             results[f"{direction}/fid"] = fid.fid(fake_features, real_features)
             kid_mean, kid_std = fid.kid(fake_features, real_features)
             results[f"{direction}/kid"], results[f"{direction}/kid_std"] = kid_mean, kid_std
-        pairs = data.paired_test_set(builder, source_split, size)
+        pairs = pipeline.paired_test_set(builder, source_split, size)
         if pairs is not None:
             error = metrics.paired_translation_error(fns[direction], *pairs)
             results.update({f"{direction}/{k}": v for k, v in error.items()})

@@ -17,7 +17,8 @@ import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.image_classification import cycle_gan
 
-from tf_cyclegan import conventions, errors, image_files
+from tf_cyclegan import conventions, errors
+from tf_cyclegan.data import image_files
 
 SPLITS = conventions.SPLITS
 
@@ -34,7 +35,7 @@ def _examples(folder, split, label, skipped, keep=None):
     if count == 0:
         raise errors.ConfigError(
             f"no readable images in {folder} for split {split}: every domain needs at least "
-            "one JPEG, PNG, BMP or GIF file"
+            f"one image file ({', '.join(image_files.IMAGE_EXTENSIONS)})"
         )
 
 

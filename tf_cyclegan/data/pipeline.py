@@ -1,147 +1,14 @@
-"""The input pipeline: unpaired A/B batches from any TFDS dataset with CycleGAN splits.
+"""The input pipeline: unpaired A/B batches from a prepared builder, and test images.
 
 Order and augmentation are pure functions of (seed, epoch, position), so a resumed run
 reads exactly the batches an uninterrupted run would have read.
 """
 
-import os
-import socket
-import threading
-
 import tensorflow as tf
-import tensorflow_datasets as tfds
-from absl import logging
 
-from tf_cyclegan import (
-    conventions,
-    errors,
-    folder_datasets,
-    synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
-)
+from tf_cyclegan import conventions
 from tf_cyclegan.config import PREPROCESS_MODES
-
-SPLITS = conventions.SPLITS
-BUILTIN = {"synthetic": "synthetic_shapes"}
-CYCLE_GAN_HOST = "efrosgans.eecs.berkeley.edu"
-
-
-class DataUnavailableError(errors.UserError, RuntimeError):
-    """The dataset is neither prepared locally nor downloadable from here."""
-
-
-def _host_reachable(host, port=443, timeout=5.0):
-    """True when a TCP connection to host opens within ``timeout`` seconds (DNS included)."""
-    result = []
-
-    def probe():
-        try:
-            socket.create_connection((host, port), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            return  # Unreachable: result stays empty.
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result)
-
-
-def tfds_name(dataset):
-    """Maps ``--dataset`` to a TFDS name: 'synthetic' or 'cycle_gan/<config>'."""
-    if dataset in BUILTIN:
-        return BUILTIN[dataset]
-    if dataset.startswith("cycle_gan/"):
-        return dataset
-    if os.sep in dataset or dataset.startswith(("~", ".")):
-        raise errors.MissingError(
-            f"--dataset={dataset}: the folder does not exist (a dataset folder holds trainA/ "
-            "and trainB/)"
-        )
-    raise errors.ConfigError(
-        f"unknown dataset {dataset!r}; expected 'synthetic', 'cycle_gan/<config>' "
-        "(e.g. cycle_gan/horse2zebra) or a folder holding trainA/ and trainB/"
-    )
-
-
-def get_builder_class_config(name):
-    """Validates 'family/config' against the installed TFDS, listing the valid configs."""
-    family, config_name = name.split("/", 1)
-    configs = sorted(tfds.builder_cls(family).builder_configs)
-    if config_name not in configs:
-        valid = ", ".join(f"{family}/{c}" for c in configs)
-        raise errors.ConfigError(f"unknown dataset {name!r}; expected one of: {valid}")
-    return config_name
-
-
-def _offline_recipe(dataset, data_dir):
-    flag = f" --data_dir={data_dir}" if data_dir else ""
-    archive = dataset.split("/", 1)[1] + ".zip"
-    return (
-        f"Get {archive} on a machine with network (or any mirror), then prepare it here:\n"
-        f"  python -m tf_cyclegan.prepare --dataset={dataset} --source=/path/{archive}{flag}\n"
-        f"  python -m tf_cyclegan.train --dataset={dataset}{flag}\n"
-        "Or train on the built-in data with --dataset=synthetic."
-    )
-
-
-def get_builder(dataset, data_dir=None):
-    """Returns a prepared TFDS builder for ``dataset``, preparing it when that is possible.
-
-    Args:
-        dataset: 'synthetic', 'cycle_gan/<config>', or a folder holding trainA/, trainB/
-            (and optionally testA/, testB/), prepared once into ``data_dir``.
-        data_dir: the TFDS data directory, or None for TFDS's default.
-
-    Raises:
-        ValueError: the name or config is unknown, or a folder lacks a domain.
-        DataUnavailableError: not prepared, and the download server is unreachable.
-    """
-    if os.path.isdir(dataset):
-        builder = folder_datasets.CycleGANFolder(
-            config=folder_datasets.folder_config(dataset), data_dir=data_dir
-        )
-        if not builder.is_prepared():
-            builder.download_and_prepare()
-            if builder.skipped:
-                logging.warning(
-                    "Skipped %d unreadable file(s) in %s", len(builder.skipped), dataset
-                )
-        return builder
-    name = tfds_name(dataset)
-    if "/" in name:
-        get_builder_class_config(name)
-    builder = tfds.builder(name, data_dir=data_dir)
-    if builder.is_prepared():
-        return builder
-    if name.startswith("cycle_gan/") and not _host_reachable(CYCLE_GAN_HOST):
-        raise DataUnavailableError(
-            f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
-            f"unreachable from this machine.\n{_offline_recipe(dataset, data_dir)}"
-        )
-    builder.download_and_prepare()
-    return builder
-
-
-def num_examples(builder, split, max_dataset_size=None):
-    """Images in ``split``, capped at ``max_dataset_size``."""
-    if split in builder.info.splits:
-        n = builder.info.splits[split].num_examples
-    else:  # Builders without recorded sizes (tfds.testing.mock_data): count.
-        n = int(_encoded(builder, split, None).reduce(0, lambda count, _: count + 1))
-    return n if max_dataset_size is None else min(n, max_dataset_size)
-
-
-def steps_per_epoch(builder, data_config, global_batch_size):
-    """An epoch is max(|A|, |B|) images per domain, as in the official code, in full batches."""
-    cap = data_config.max_dataset_size
-    longest = max(num_examples(builder, s, cap) for s in conventions.TRAIN_SPLITS)
-    if longest < global_batch_size:
-        raise errors.ConfigError(
-            f"the training splits hold {longest} images, fewer than the global batch of "
-            f"{global_batch_size}; lower --batch_size"
-        )
-    return longest // global_batch_size
-
+from tf_cyclegan.data.sources import encoded, num_examples, steps_per_epoch
 
 VARIABLE_SIZE_MODES = ("scale_width", "none")
 
@@ -213,14 +80,6 @@ def to_model_range(image, size):
     return conventions.to_float(x)
 
 
-def _encoded(builder, split, cap):
-    """A split's images as encoded bytes (decoding happens after shuffling, in parallel)."""
-    decoders = {"image": tfds.decode.SkipDecoding()}
-    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
-    ds = ds.map(lambda ex: ex["image"])
-    return ds if cap is None else ds.take(cap)
-
-
 def decode(encoded):
     """Encoded JPEG/PNG/BMP/GIF bytes -> uint8 [height, width, 3]."""
     return tf.io.decode_image(encoded, channels=3, expand_animations=False)
@@ -270,7 +129,7 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     domains = []
     for split in conventions.TRAIN_SPLITS:
         n = num_examples(builder, split, cap)
-        ds = _encoded(builder, split, cap)
+        ds = encoded(builder, split, cap)
         if resized:
             ds = ds.map(lambda e: _decode_resized(e, load), num_parallel_calls=tf.data.AUTOTUNE)
         # batch(n + 1) reads to the end, so the cache is complete after one pull.
@@ -316,7 +175,7 @@ def _slices(x):
 
 def sample_images(builder, split, count, size):
     """The first ``count`` images of ``split``: float32 [count, size, size, 3] in [-1, 1]."""
-    ds = _encoded(builder, split, count).map(lambda x: to_model_range(decode(x), size))
+    ds = encoded(builder, split, count).map(lambda x: to_model_range(decode(x), size))
     return tf.concat(list(ds.batch(count).take(1)), axis=0)
 
 

@@ -8,7 +8,8 @@ import zipfile
 
 import tensorflow_datasets as tfds
 
-from tf_cyclegan import conventions, data, errors, folder_datasets
+from tf_cyclegan import conventions, errors
+from tf_cyclegan.data import folders, sources
 
 REQUIRED = conventions.SPLITS
 
@@ -30,8 +31,15 @@ def _extract(archive, into):
         with zipfile.ZipFile(archive) as z:
             z.extractall(into)
     elif tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as t:
-            t.extractall(into, filter="data")
+        try:
+            with tarfile.open(archive) as t:
+                # "data": no links, devices or paths that leave ``into`` (untrusted archive).
+                t.extractall(into, filter="data")
+        except tarfile.FilterError as e:
+            raise errors.ConfigError(
+                f"--source={archive!r} holds an unsafe member ({e}); extract what you trust "
+                "into a folder and pass that folder"
+            ) from None
     else:
         raise errors.ConfigError(
             f"--source={archive!r} is neither a zip nor a tar archive nor a folder"
@@ -50,12 +58,12 @@ def prepare(dataset, source, data_dir=None):
     Returns:
         {"data_dir", "splits": {split: count}, "skipped": [(path, reason), ...]}.
     """
-    name = data.tfds_name(dataset)
+    name = sources.tfds_name(dataset)
     if not name.startswith("cycle_gan/"):
         raise errors.ConfigError(
             f"--dataset={dataset!r}: prepare builds cycle_gan/<config> datasets"
         )
-    data.get_builder_class_config(name)  # Validates the config name, listing valid ones.
+    sources.get_builder_class_config(name)  # Validates the config name, listing valid ones.
     if not os.path.exists(source):
         raise errors.MissingError(f"--source={source!r} does not exist")
     scratch = tempfile.mkdtemp(prefix="tf_cyclegan_prepare_")
@@ -73,7 +81,7 @@ def prepare(dataset, source, data_dir=None):
                 f"{root} lacks {', '.join(missing)}/: cycle_gan datasets have all four splits "
                 "(for a folder without test splits, train with --dataset=/path/to/folder)"
             )
-        builder = folder_datasets.LocalCycleGAN(config=name.split("/", 1)[1], data_dir=data_dir)
+        builder = folders.LocalCycleGAN(config=name.split("/", 1)[1], data_dir=data_dir)
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=root))
         splits = {s: builder.info.splits[s].num_examples for s in REQUIRED}
         return {"data_dir": builder.data_dir, "splits": splits, "skipped": builder.skipped}

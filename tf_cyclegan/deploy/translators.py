@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan import conventions, errors, serving, tiling
+from tf_cyclegan import conventions, errors
+from tf_cyclegan.deploy import serving, tiling
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,9 @@ import numpy as np
 from absl import logging
 from PIL import Image
 
-from tf_cyclegan import errors, image_files, translators
+from tf_cyclegan import errors
+from tf_cyclegan.data import image_files
+from tf_cyclegan.deploy import translators
 
 OUTPUT_SUFFIX = ".png"
 

@@ -34,10 +34,13 @@ def _shape_mask(rng, size):
 
 
 def _dilate(mask, pixels):
-    out = mask.copy()
-    for dy in range(-pixels, pixels + 1):
-        for dx in range(-pixels, pixels + 1):
-            out |= np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    """``mask`` grown by ``pixels`` in every direction, clipped at the border (no wrap)."""
+    height, width = mask.shape
+    padded = np.pad(mask, pixels)
+    out = np.zeros_like(mask)
+    for dy in range(2 * pixels + 1):
+        for dx in range(2 * pixels + 1):
+            out |= padded[dy : dy + height, dx : dx + width]
     return out
 
 
@@ -68,8 +71,11 @@ def render_pair(seed, size=IMAGE_SIZE):
 class SyntheticShapes(tfds.core.GeneratorBasedBuilder):
     """Procedural shapes by day (A) and by night (B), with ground-truth translations."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.0.1")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.0.1": "Outlines no longer wrap around to the opposite border.",
+    }
 
     def _info(self):
         image = tfds.features.Image(shape=(IMAGE_SIZE, IMAGE_SIZE, 3))

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from tf_cyclegan import parity
+from tf_cyclegan.deploy import parity
 
 
 def convert(concrete_fns, module, quantization, representative=None):

@@ -26,7 +26,8 @@ import math
 import numpy as np
 from PIL import Image
 
-from tf_cyclegan import conventions, errors, serving
+from tf_cyclegan import conventions, errors
+from tf_cyclegan.deploy import serving
 
 
 @dataclasses.dataclass(frozen=True)

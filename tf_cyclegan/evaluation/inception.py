@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan import errors
+from tf_cyclegan import errors, network
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_HOST = "storage.googleapis.com"
@@ -30,13 +30,11 @@ def load(weights_path=None):
     """
     import keras
 
-    from tf_cyclegan import data
-
     if weights_path is not None and not os.path.exists(weights_path):
         raise errors.MissingError(f"--inception_weights={weights_path!r} does not exist")
     weights = weights_path or _cached_weights()
     if weights is None:
-        if not data._host_reachable(WEIGHTS_HOST):
+        if not network.host_reachable(WEIGHTS_HOST):
             raise InceptionUnavailableError(
                 f"FID/KID need InceptionV3 weights and {WEIGHTS_HOST} is unreachable. Download "
                 f"{WEIGHTS_FILE} (Keras applications) elsewhere and pass "

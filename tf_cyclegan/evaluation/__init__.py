@@ -1,0 +1,2 @@
+"""Evaluation: the published protocol (``evaluate_lib``), FID/KID (``fid``) in InceptionV3
+features (``inception``), image metrics (``metrics``)."""
