@@ -56,7 +56,7 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
 
     from tf_cyclegan import config as config_lib
     from tf_cyclegan import models
-    from tf_cyclegan.deploy import serving, tflite_export
+    from tf_cyclegan.deploy import litert, serving, tflite_export
 
     generator = models.build_generator(config_lib.ModelConfig())
     translator = serving.Translator({"a2b": generator, "b2a": generator}, 4)
@@ -83,7 +83,7 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
             times.append(time.perf_counter() - start)
         row = {"saved_model": round(1 / statistics.median(times), 2)}
         for quantization, path in files.items():
-            ms = tflite_export.latency_ms(path, image[0].astype(np.float32), 2, repeats)
+            ms = litert.TfliteModel(path, 2).latency_ms(image[0].astype(np.float32), repeats)
             row[f"litert_{quantization}"] = round(1000 / ms, 2)
         out[f"{width}x{height}"] = row
     return out

@@ -15,6 +15,7 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import evaluate, export, prepare, run_dir, translate
+from tf_cyclegan.deploy import litert
 
 FLAGS = flags.FLAGS
 
@@ -108,8 +109,6 @@ class ExportTest(CommandTest):
         self.assertEmpty([n for n in written if n.endswith(".tflite")])
 
     def test_tflite_size_other_than_the_crop_fixes_that_input_size(self):
-        from ai_edge_litert.interpreter import Interpreter
-
         export_dir = os.path.join(self.create_tempdir().full_path, "out")
         _run_main(
             export,
@@ -121,8 +120,8 @@ class ExportTest(CommandTest):
             tflite_size=48,
             parity_images=1,
         )
-        interpreter = Interpreter(os.path.join(export_dir, "a2b_float32.tflite"))
-        self.assertEqual(list(interpreter.get_input_details()[0]["shape"]), [1, 48, 48, 3])
+        model = litert.TfliteModel(os.path.join(export_dir, "a2b_float32.tflite"))
+        self.assertEqual(model.fixed_size, (48, 48))
 
 
 class TranslateTest(CommandTest):

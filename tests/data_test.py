@@ -35,7 +35,6 @@ class SyntheticDatasetTest(tf.test.TestCase):
         background = image_a[0, 0].astype(int)
         self.assertAllEqual(image_b[0, 0], 255 - background)
 
-
     def test_outlines_stop_at_the_border(self):
         mask = np.zeros((8, 8), bool)
         mask[3:5, 0] = True  # A shape touching the left border.

@@ -13,7 +13,7 @@ from PIL import Image
 import helpers
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import conventions, errors, run_dir, train_lib
-from tf_cyclegan.deploy import export_lib, parity, tflite_export, translate_lib, translators
+from tf_cyclegan.deploy import export_lib, litert, parity, translate_lib, translators
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,7 +75,7 @@ class ExportTest(tf.test.TestCase):
     def test_tflite_files_use_builtin_ops_only(self):
         for name in os.listdir(self.export_dir):
             if name.endswith(".tflite"):
-                ops = tflite_export.op_names(os.path.join(self.export_dir, name))
+                ops = litert.TfliteModel(os.path.join(self.export_dir, name)).op_names()
                 self.assertIn("CONV_2D", ops, name)
                 self.assertEmpty([op for op in ops if op.startswith("Flex") or op == "CUSTOM"])
 

@@ -1,14 +1,11 @@
 """TFLite conversion (builtin ops only) and verification in the LiteRT runtime."""
 
 import os
-import statistics as statistics_lib
-import time
 
 import numpy as np
 import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter
 
-from tf_cyclegan.deploy import parity
+from tf_cyclegan.deploy import litert, parity
 
 
 def convert(concrete_fns, module, quantization, representative=None):
@@ -37,71 +34,11 @@ def convert(concrete_fns, module, quantization, representative=None):
     return converter.convert()
 
 
-def op_names(model_path):
-    """The operator names a .tflite file uses, e.g. {"CONV_2D", "MIRROR_PAD"}."""
-    interpreter = Interpreter(model_path=model_path)
-    return {op["op_name"] for op in interpreter._get_ops_details()}
-
-
-def _tiled_runners(interpreter):
-    """(statistics, tile) signature runners of a tiled .tflite, or None for other files."""
-    tiles = [key for key in interpreter.get_signature_list() if key.endswith("_tile")]
-    if not tiles:
-        return None
-    direction = tiles[0].removesuffix("_tile")
-    return (
-        interpreter.get_signature_runner(f"{direction}_statistics"),
-        interpreter.get_signature_runner(tiles[0]),
-    )
-
-
 def run(model_path, images, num_threads=2):
-    """Runs a .tflite translator on float32 [n, h, w, 3] images, one at a time, in LiteRT.
-
-    A tiled file translates each image whole: its own statistics, then one tile.
-    """
-    interpreter = Interpreter(model_path=model_path, num_threads=num_threads)
-    tiled = _tiled_runners(interpreter)
-    input_index = interpreter.get_input_details()[0]["index"]
-    outputs = []
-    for image in images:
-        x = image[np.newaxis].astype(np.float32)
-        if tiled:
-            statistics = tiled[0](images=x)["statistics"]
-            outputs.append(tiled[1](images=x, statistics=statistics)["images"][0])
-            continue
-        # Dynamic-size models need the shape before allocation (else MIRROR_PAD fails).
-        interpreter.resize_tensor_input(input_index, [1, *image.shape])
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(input_index, x)
-        interpreter.invoke()
-        output_index = interpreter.get_output_details()[0]["index"]
-        outputs.append(interpreter.get_tensor(output_index)[0])
-    return np.stack(outputs)
-
-
-def latency_ms(model_path, image, num_threads, repeats=5):
-    """Median single-image LiteRT latency in milliseconds after one warm-up (a tiled file:
-    one tile the size of ``image``)."""
-    interpreter = Interpreter(model_path=model_path, num_threads=num_threads)
-    x = image[np.newaxis].astype(np.float32)
-    tiled = _tiled_runners(interpreter)
-    if tiled:
-        statistics = tiled[0](images=x)["statistics"]
-        invoke = lambda: tiled[1](images=x, statistics=statistics)  # noqa: E731
-    else:
-        input_index = interpreter.get_input_details()[0]["index"]
-        interpreter.resize_tensor_input(input_index, [1, *image.shape])
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(input_index, x)
-        invoke = interpreter.invoke
-    invoke()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        invoke()
-        times.append(1000 * (time.perf_counter() - start))
-    return round(statistics_lib.median(times), 1)
+    """Runs a .tflite translator on float32 [n, h, w, 3] images, one at a time, in LiteRT
+    (a tiled file translates each image whole: its own statistics, then one tile)."""
+    model = litert.TfliteModel(model_path, num_threads)
+    return np.concatenate([model.translate(image[np.newaxis]) for image in images])
 
 
 def export_direction(
@@ -156,6 +93,9 @@ def export_direction(
             "path": os.path.basename(path),
             "size_bytes": os.path.getsize(path),
             **figures,
-            "latency_ms": {str(t): latency_ms(path, images[0], t, latency_repeats) for t in (1, 2)},
+            "latency_ms": {
+                str(t): litert.TfliteModel(path, t).latency_ms(images[0], latency_repeats)
+                for t in (1, 2)
+            },
         }
     return report

@@ -14,7 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tf_cyclegan import conventions, errors
-from tf_cyclegan.deploy import serving, tiling
+from tf_cyclegan.deploy import litert, serving, tiling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,69 +140,43 @@ def tflite_direction(path, names):
 
 
 def _from_tflite(path, direction):
-    from ai_edge_litert.interpreter import Interpreter
-
-    with tf.io.gfile.GFile(path, "rb") as f:
-        content = f.read()
-    interpreter = Interpreter(model_content=content, num_threads=os.cpu_count())
-    signatures = interpreter.get_signature_list()
-    details = interpreter.get_input_details()[0]
-    written_for = tflite_direction(path, [*signatures, details["name"]])
+    model = litert.TfliteModel(path)
+    written_for = tflite_direction(path, [*model.signatures, model.input_name])
     if written_for not in (None, direction):
         raise errors.ConfigError(
             f"{path} translates {written_for}, but --direction={direction}; pass "
             f"--direction={written_for} or the {direction} model"
         )
-    if f"{direction}_tile" in signatures:
-        return _tiled_tflite(interpreter, content, direction)
-    index = details["index"]
-    fixed = details["shape_signature"][1] > 0
-    size = tuple(details["shape"][1:3])
+    if model.tiled_direction() == direction:
+        return _tiled_tflite(model)
+    size = model.fixed_size
 
     def translate_one(image):
         height, width = image.shape[:2]
         x = image
-        if fixed:  # A fixed-size model: resize in and back out.
+        if size:  # A fixed-size model: resize in and back out.
             x = np.asarray(Image.fromarray(image).resize(size[::-1], Image.BICUBIC))
-        interpreter.resize_tensor_input(index, [1, *x.shape])
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(index, conventions.to_float(x[np.newaxis]))
-        interpreter.invoke()
-        y = conventions.to_uint8(
-            interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-        )
-        if fixed:
-            return np.asarray(Image.fromarray(y[0]).resize((width, height), Image.BICUBIC))
-        return y[0]
+        y = conventions.to_uint8(model.run(conventions.to_float(x[np.newaxis])))[0]
+        if size:
+            return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
+        return y
 
     return Translator(
         lambda images: np.stack([translate_one(x) for x in images]),
-        fixed_size=fixed,
+        fixed_size=size is not None,
         budget=tiling.LITERT,
     )
 
 
-def _tiled_tflite(interpreter, model_content, direction):
+def _tiled_tflite(model):
     """A .tflite with the statistics and tile signatures; whole images use both at once."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    tile_runner = interpreter.get_signature_runner(f"{direction}_tile")
-
-    def statistics(x):
-        # An interpreter of its own, dropped after: its arena (the size of the whole copy)
-        # is freed before the tiles allocate theirs.
-        own = Interpreter(model_content=model_content, num_threads=os.cpu_count())
-        return own.get_signature_runner(f"{direction}_statistics")(images=x)["statistics"]
-
-    def tile(x, s):
-        return tile_runner(images=x, statistics=s)["images"]
 
     def whole(images):
         return np.stack(
             [
-                conventions.to_uint8(tile(x, statistics(x))[0])
+                conventions.to_uint8(model.translate(x)[0])
                 for x in conventions.to_float(images)[:, np.newaxis]
             ]
         )
 
-    return Translator(whole, statistics, tile, budget=tiling.LITERT)
+    return Translator(whole, model.statistics, model.tile, budget=tiling.LITERT)
