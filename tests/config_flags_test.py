@@ -9,7 +9,7 @@ from absl import flags
 from absl.testing import parameterized
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import config_flags
+from tf_cyclegan import config_checks, config_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,7 +61,7 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.parameters(sorted(glob.glob(os.path.join(ROOT, "flags", "*.cfg"))))
     def test_preset_parses_into_a_valid_config(self, path):
-        config_lib.validate(_parse(f"--flagfile={path}"))
+        config_checks.validate(_parse(f"--flagfile={path}"))
 
 
 if __name__ == "__main__":

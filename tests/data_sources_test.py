@@ -14,7 +14,7 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import conventions, network, train_lib
+from tf_cyclegan import config_checks, conventions, network, train_lib
 from tf_cyclegan.data import pipeline, prepare_lib, sources
 
 # realpath: under Bazel this file is a runfiles symlink to the checkout, beside which the
@@ -185,7 +185,7 @@ class PreprocessModesTest(tf.test.TestCase, parameterized.TestCase):
     def test_varying_size_modes_require_batch_one_and_no_pool(self):
         config = helpers.tiny_config(self.get_temp_dir(), **{"data.preprocess": "none"})
         with self.assertRaisesRegex(ValueError, "--preprocess=none .* --pool_size=0"):
-            config_lib.validate(config)
+            config_checks.validate(config)
 
     def test_cached_pipeline_gives_the_same_kind_of_batches_and_resumes(self):
         builder = sources.get_builder("synthetic", helpers.synthetic_data_dir())

@@ -9,7 +9,7 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, run_dir, train_lib
+from tf_cyclegan import config_checks, errors, run_dir, train_lib
 from tf_cyclegan.deploy import translators
 
 
@@ -43,14 +43,14 @@ class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
     def test_nonsense_hyperparameters_are_refused_up_front(self, field, value, flag):
         config = helpers.tiny_config(self.get_temp_dir(), **{field: value})
         with self.assertRaisesRegex(errors.ConfigError, flag):
-            config_lib.validate(config)
+            config_checks.validate(config)
 
     def test_zero_epochs_are_refused(self):
         config = helpers.tiny_config(
             self.get_temp_dir(), **{"optim.epochs": 0, "optim.epochs_decay": 0}
         )
         with self.assertRaisesRegex(errors.ConfigError, "--epochs=0 --epochs_decay=0"):
-            config_lib.validate(config)
+            config_checks.validate(config)
 
 
 class RunIdentityTest(tf.test.TestCase):

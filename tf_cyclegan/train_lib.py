@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import (
+    config_checks,
     conv_paths,
     conventions,
     cyclegan,
@@ -88,7 +89,7 @@ def train(config, strategy=None):
         dict with "step", the final "losses", "eval" (ground-truth errors where known) and
         "model", the trained ``CycleGAN``.
     """
-    config_lib.validate(config)
+    config_checks.validate(config)
     strategy = strategy or tf.distribute.get_strategy()
     config = dataclasses.replace(
         config,
