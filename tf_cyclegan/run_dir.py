@@ -82,7 +82,12 @@ def checkpoints(model_dir):
         match = _CHECKPOINT_INDEX.match(name.rstrip("/"))
         if match:
             steps.append(int(match.group(1)))
-    return [os.path.join(model_dir, f"{CHECKPOINT_PREFIX}-{s}") for s in sorted(steps)[::-1]]
+    return [checkpoint_path(model_dir, s) for s in sorted(steps)[::-1]]
+
+
+def checkpoint_path(directory, step):
+    """The prefix of the checkpoint of ``step`` in ``directory``."""
+    return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{step}")
 
 
 def restore_newest(restore, model_dir):

@@ -141,7 +141,9 @@ def _setup(config, strategy, chief):
     # Every task restores the chief's newest checkpoint that restores; each saves (a
     # collective) to its own directory.
     save_dir = distribute.checkpoint_dir(strategy, model_dir)
-    manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.max_to_keep)
+    manager = tf.train.CheckpointManager(
+        checkpoint, save_dir, max_to_keep=cfg.max_to_keep, checkpoint_name=run_dir.CHECKPOINT_PREFIX
+    )
     latest = run_dir.restore_newest(
         lambda p: checkpoint.restore(p).assert_existing_objects_matched(), model_dir
     )
@@ -271,7 +273,7 @@ def _train_locked(config, strategy, chief):
                 action.act(run, step, losses)
     except KeyboardInterrupt:
         done = int(run.model.step.numpy())
-        newest = os.path.join(run.save_dir, f"ckpt-{done}")
+        newest = run_dir.checkpoint_path(run.save_dir, done)
         if done > run.start and run.manager.latest_checkpoint != newest:
             _save(run, done)
         print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan import conventions, errors
+from tf_cyclegan import conventions, errors, run_dir
 from tf_cyclegan.deploy import litert, serving, tiling
 
 
@@ -67,11 +67,11 @@ def load(model, direction):
         return _from_tflite(model, direction)
     if tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
         return _from_saved_model(model, direction)
-    if tf.io.gfile.exists(os.path.join(model, "config.json")):
+    if tf.io.gfile.exists(os.path.join(model, run_dir.CONFIG_FILE)):
         return _from_run(model, direction)
     raise errors.ConfigError(
         f"--model={model!r} is neither a .tflite file, an export or SavedModel directory, "
-        "nor a training run directory (with config.json)"
+        f"nor a training run directory (with {run_dir.CONFIG_FILE})"
     )
 
 
@@ -118,7 +118,7 @@ def _from_saved_model(path, direction):
 
 
 def _from_run(model_dir, direction):
-    from tf_cyclegan import models, run_dir
+    from tf_cyclegan import models
 
     config, generators, _ = run_dir.load_generators(model_dir)
     module = serving.Translator(
