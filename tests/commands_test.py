@@ -14,7 +14,7 @@ from absl.testing import flagsaver, parameterized
 from PIL import Image
 
 import helpers
-from tf_cyclegan import evaluate, export, prepare, run_dir, translate
+from tf_cyclegan import evaluate, export, import_torch, prepare, run_dir, translate
 from tf_cyclegan.deploy import litert
 
 FLAGS = flags.FLAGS
@@ -124,6 +124,23 @@ class ExportTest(CommandTest):
         self.assertEqual(model.fixed_size, (48, 48))
 
 
+class ImportTorchTest(CommandTest):
+    def test_imports_one_file_and_says_how_to_export(self):
+        fixture = os.path.join(os.path.dirname(os.path.realpath(__file__)), "fixtures")
+        model_dir = os.path.join(self.create_tempdir().full_path, "imported")
+        printed = _run_main(
+            import_torch,
+            checkpoint=os.path.join(fixture, "pretrained", "resnet.pth"),
+            direction="b2a",
+            model_dir=model_dir,
+            dataset="synthetic",
+        )
+        self.assertIn("resnet_6blocks, ngf 4", printed)
+        self.assertIn(f"python -m tf_cyclegan.export --model_dir={model_dir}", printed)
+        _, generators, _ = run_dir.load_generators(model_dir)
+        self.assertEqual(list(generators), ["b2a"])
+
+
 class TranslateTest(CommandTest):
     def test_translates_a_folder_and_counts_what_it_did(self):
         inputs, outputs = self.create_tempdir().full_path, self.create_tempdir().full_path
@@ -137,4 +154,8 @@ class TranslateTest(CommandTest):
 
 
 if __name__ == "__main__":
+    # Run as a program (Bazel), absl parses the command line, where the commands' required
+    # flags have no value; every test sets the ones it uses.
+    for name in ("model_dir", "export_dir", "dataset", "source", "model", "input", "output"):
+        FLAGS.set_default(name, "set-by-each-test")
     tf.test.main()

@@ -25,13 +25,16 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
     def test_every_field_has_a_flag_with_the_fields_default(self):
         flag_values = flags.FlagValues()
         config_flags.define_flags(flag_values)
-        names = []
+        names, recorded = [], []
         for part in dataclasses.fields(config_lib.Config):
             for field in dataclasses.fields(part.type):
-                if field.name == "num_replicas":  # Recorded by training, not an option.
+                if field.metadata.get("flag") is False:
+                    recorded.append(field.name)
                     continue
                 names.append(config_flags.flag_name(field))
                 self.assertIn(names[-1], flag_values, field.name)
+        # Written by training or by import_torch, never chosen on the command line.
+        self.assertCountEqual(recorded, ["num_replicas", "directions"])
         self.assertLen(set(names), len(names))  # One flag per field, no clashes.
         parsed = _parse()
         self.assertEqual(parsed.train.model_dir, "runs/synthetic")

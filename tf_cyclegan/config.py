@@ -80,6 +80,22 @@ class ModelConfig:
         choices=UPSAMPLE_MODES,
     )
     use_dropout: bool = option(False, "Dropout in the generators.")
+    pytorch_compatible: bool = option(
+        False,
+        "The official PyTorch ResNet generators' numerics: padding=1 on the stride-2 "
+        "(transposed) convolutions instead of Keras 'same' (the U-Nets agree already). "
+        "import_torch sets it.",
+    )
+    directions: str = option(
+        "a2b,b2a",
+        "The generators the run holds: both when trained, one when imported from one file.",
+        flag=False,
+    )
+
+    @property
+    def generator_directions(self):
+        """("a2b", "b2a"), or the one direction an imported run holds."""
+        return tuple(d for d in self.directions.split(",") if d)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -44,6 +44,9 @@ def define_flags(flag_values=flags.FLAGS):
             shared_flags.define_model_dir(meta["help"], required=False, flag_values=flag_values)
         elif name == "data_dir":
             shared_flags.define_data_dir(meta["help"], flag_values=flag_values)
+        elif name == "dataset":
+            shared_flags.define_dataset(meta["help"], flag_values=flag_values)
+            flag_values.set_default("dataset", default)
         elif meta.get("invert"):
             flags.DEFINE_boolean(name, not default, meta["help"], flag_values=flag_values)
         elif meta.get("choices"):

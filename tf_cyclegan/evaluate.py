@@ -51,7 +51,11 @@ def main(argv):
             )
     builder = sources.get_builder(config.data.dataset, _DATA_DIR.value or config.data.data_dir)
     results = evaluate_lib.evaluate(
-        lambda x, d: generators[d](x, training=False), builder, config.data.crop_size, model
+        lambda x, d: generators[d](x, training=False),
+        builder,
+        config.data.crop_size,
+        model,
+        directions=tuple(generators),
     )
     out = os.path.join(_MODEL_DIR.value, run_dir.EVAL_FILE)
     run_dir.write_json(out, {"checkpoint": path, **results})

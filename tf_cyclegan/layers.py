@@ -242,12 +242,14 @@ class LayerFactory:
             name=name,
         )
 
-    def conv_transpose(self, filters, kernel_size, strides=2, use_bias=None, name=None):
+    def conv_transpose(
+        self, filters, kernel_size, strides=2, padding="same", use_bias=None, name=None
+    ):
         return keras.layers.Conv2DTranspose(
             filters,
             kernel_size,
             strides=strides,
-            padding="same",
+            padding=padding,
             use_bias=self.use_bias if use_bias is None else use_bias,
             kernel_initializer=kernel_initializer(self.init_type, self.gain, self._next_seed()),
             bias_initializer="zeros",

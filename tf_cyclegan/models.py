@@ -10,8 +10,14 @@ from tf_cyclegan import layers as cg_layers
 from tf_cyclegan.config import DISCRIMINATORS, GENERATORS, UPSAMPLE_MODES  # noqa: F401
 
 
-def _upsample(x, filters, factory, mode, kernel_size, name):
+def _upsample(x, filters, factory, mode, kernel_size, name, pytorch_compatible=False):
     if mode == "transpose":
+        if pytorch_compatible and kernel_size == 3:
+            # PyTorch's ConvTranspose2d(3, 2, padding=1, output_padding=1) keeps rows and
+            # columns 1..2H of the full 2H+1 output; Keras 'same' keeps 0..2H-1. (For the
+            # U-Net's kernel 4, padding=1 and 'same' agree.)
+            x = factory.conv_transpose(filters, 3, padding="valid", name=f"{name}_convT")(x)
+            return keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_crop")(x)
         return factory.conv_transpose(filters, kernel_size, name=f"{name}_convT")(x)
     if mode == "resize_conv":
         # Nearest-neighbour upsampling then a convolution avoids the checkerboard pattern of
@@ -32,11 +38,14 @@ def resnet_generator(
     init_gain=0.02,
     seed=None,
     name="resnet_generator",
+    pytorch_compatible=False,
 ):
     """Johnson et al.'s ResNet generator: c7s1-ngf, d2ngf, d4ngf, R4ngf x n_blocks, u2ngf,
     ungf, c7s1-3, tanh.
 
     Height and width must be multiples of 4 (two stride-2 downsamplings) and at least 8.
+    ``pytorch_compatible``: the stride-2 convolutions pad 1 pixel on every side, as the
+    official code (Keras 'same' pads only the bottom and right of an even size).
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     relu = keras.layers.ReLU
@@ -45,7 +54,11 @@ def resnet_generator(
     x = factory.conv(ngf, 7, name="stem_conv")(x)
     x = relu(name="stem_relu")(factory.norm_layer("stem_norm")(x))
     for i, mult in enumerate((2, 4)):
-        x = factory.conv(ngf * mult, 3, strides=2, padding="same", name=f"down{i}_conv")(x)
+        padding = "same"
+        if pytorch_compatible:
+            x = keras.layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
+            padding = "valid"
+        x = factory.conv(ngf * mult, 3, strides=2, padding=padding, name=f"down{i}_conv")(x)
         x = relu(name=f"down{i}_relu")(factory.norm_layer(f"down{i}_norm")(x))
     for i in range(n_blocks):
         y = cg_layers.ReflectionPadding2D(1, name=f"res{i}_pad1")(x)
@@ -58,7 +71,7 @@ def resnet_generator(
         y = factory.norm_layer(f"res{i}_norm2")(y)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, mult in enumerate((2, 1)):
-        x = _upsample(x, ngf * mult, factory, upsample, 3, name=f"up{i}")
+        x = _upsample(x, ngf * mult, factory, upsample, 3, f"up{i}", pytorch_compatible)
         x = relu(name=f"up{i}_relu")(factory.norm_layer(f"up{i}_norm")(x))
     x = cg_layers.ReflectionPadding2D(3, name="head_pad")(x)
     x = factory.conv(3, 7, use_bias=True, name="head_conv")(x)
@@ -76,10 +89,14 @@ def unet_generator(
     init_gain=0.02,
     seed=None,
     name="unet_generator",
+    pytorch_compatible=False,  # The U-Net already computes what the official one does.
 ):
     """Isola et al.'s U-Net generator with ``num_downs`` stride-2 levels and skip connections.
 
     Height and width must be multiples of 2**num_downs (128 for unet_128, 256 for unet_256).
+    Kernel-4 stride-2 convolutions pad like PyTorch's padding=1 under Keras 'same'; the
+    official in-place LeakyReLU that also changes a skip tensor is followed by a ReLU of the
+    concatenation, which gives the same value either way.
     """
     if num_downs < 5:
         raise ValueError(f"num_downs={num_downs} is too small; the U-Net needs at least 5")
@@ -171,6 +188,7 @@ def build_generator(config, seed=None, name="generator"):
         init_gain=config.init_gain,
         seed=seed,
         name=name,
+        pytorch_compatible=config.pytorch_compatible,
     )
     if config.generator == "resnet_9blocks":
         return resnet_generator(n_blocks=9, **common)

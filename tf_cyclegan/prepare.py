@@ -14,7 +14,7 @@ from absl import flags
 
 from tf_cyclegan import cli, shared_flags
 
-_DATASET = flags.DEFINE_string("dataset", None, "cycle_gan/<config>", required=True)
+_DATASET = shared_flags.define_dataset("cycle_gan/<config>", required=True)
 _SOURCE = flags.DEFINE_string("source", None, "Archive (.zip, .tar*) or folder.", required=True)
 _DATA_DIR = shared_flags.define_data_dir()
 

@@ -31,6 +31,8 @@ EVAL_FILE = "eval.json"
 TRAIN_LOGS = "train"
 SAMPLES = "samples"
 LOCK_FILE = ".lock"
+# Where an imported run records its source files (import_torch).
+IMPORT_FILE = "imported.json"
 CHECKPOINT_PREFIX = "ckpt"
 # A lease on a filesystem without flock is refreshed this often and lapses after LEASE_S.
 LEASE_REFRESH_S = 20.0
@@ -227,14 +229,16 @@ def load_generators(model_dir, checkpoint=None):
     (``checkpoint``, else the newest that restores).
 
     Returns:
-        (config, {"a2b": keras.Model, "b2a": keras.Model}, checkpoint path).
+        (config, {direction: keras.Model}, checkpoint path): both directions, or the one an
+        imported run holds (``ModelConfig.generator_directions``).
     """
     from tf_cyclegan import config as config_lib  # Both import this module.
     from tf_cyclegan import models
 
     config = config_lib.load(model_dir)
     generators = {
-        d: models.build_generator(config.model, name=GENERATOR_KEYS[d]) for d in GENERATOR_KEYS
+        d: models.build_generator(config.model, name=GENERATOR_KEYS[d])
+        for d in config.model.generator_directions
     }
     # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
     owner = tf.train.Checkpoint(**{GENERATOR_KEYS[d]: g for d, g in generators.items()})
@@ -266,3 +270,15 @@ def load_generators(model_dir, checkpoint=None):
                 "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
             )
     return config, generators, path
+
+
+def require_direction(held, direction, source):
+    """Raises a one-line error when ``source``, holding the directions ``held`` (an iterable
+    of "a2b"/"b2a"), has no generator for ``direction``."""
+    held = list(held)
+    if direction not in held:
+        held = ", ".join(held)
+        raise errors.ConfigError(
+            f"{source} holds only the {held} generator (imported from one file); use "
+            f"--direction={held}, or import the {direction} file too (--checkpoint_{direction})"
+        )

@@ -31,10 +31,29 @@ def define_data_dir(
     return _define(flags.DEFINE_string, "data_dir", None, help, flag_values)
 
 
-def define_checkpoint(flag_values=flags.FLAGS):
-    """--checkpoint: a checkpoint prefix in the run. Returns the flag holder."""
-    help = "A checkpoint prefix in the run (default: the newest one that restores)."
+def define_dataset(help, required=False, flag_values=flags.FLAGS):
+    """--dataset: 'synthetic', 'cycle_gan/<config>' or a folder. Returns the flag holder."""
+    return _define(flags.DEFINE_string, "dataset", None, help, flag_values, required)
+
+
+def define_checkpoint(
+    help="A checkpoint prefix in the run (default: the newest one that restores).",
+    flag_values=flags.FLAGS,
+):
+    """--checkpoint: a checkpoint to read. Returns the flag holder."""
     return _define(flags.DEFINE_string, "checkpoint", None, help, flag_values)
+
+
+def define_direction(help, flag_values=flags.FLAGS):
+    """--direction: a2b or b2a (``conventions.DIRECTIONS``). Returns the flag holder."""
+    from tf_cyclegan import conventions
+
+    def define(name, default, help, flag_values):
+        return flags.DEFINE_enum(
+            name, default, list(conventions.DIRECTIONS), help, flag_values=flag_values
+        )
+
+    return _define(define, "direction", "a2b", help, flag_values)
 
 
 def define_overwrite(help, flag_values=flags.FLAGS):

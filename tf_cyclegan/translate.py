@@ -15,7 +15,7 @@ from absl import flags
 from tf_cyclegan import cli, shared_flags
 
 _MODEL = flags.DEFINE_string("model", None, "Run dir, SavedModel dir or .tflite.", required=True)
-_DIRECTION = flags.DEFINE_enum("direction", "a2b", ["a2b", "b2a"], "Which generator.")
+_DIRECTION = shared_flags.define_direction("Which generator.")
 _INPUT = flags.DEFINE_string("input", None, "An image file or a folder of them.", required=True)
 _OUTPUT = flags.DEFINE_string("output", None, "Folder for the translated images.", required=True)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 8, "Images per call, where sizes match.")

@@ -122,9 +122,7 @@ def export(cfg):
         "tflite_size": size,
         "artifacts": {},
     }
-    splits = {
-        d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d]) for d in conventions.DIRECTIONS
-    }
+    splits = {d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d]) for d in generators}
     # Held-out images and the trained generators' outputs: the reference for every artifact.
     held_out = {}
     for direction, (split, _) in splits.items():

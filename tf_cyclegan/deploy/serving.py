@@ -60,10 +60,10 @@ def pad_to_multiple(images, multiple, minimum):
 
 
 class Translator(tf.Module):
-    """Both generators with their preprocessing, ready for ``tf.saved_model.save``.
+    """The generators with their preprocessing, ready for ``tf.saved_model.save``.
 
     Args:
-        generators: {"a2b": keras.Model, "b2a": keras.Model}, float32 [-1, 1] in and out.
+        generators: {direction: keras.Model}, both or one, float32 [-1, 1] in and out.
         multiple: height and width the generators need to be multiples of.
         minimum: the smallest height and width they accept.
     """
@@ -73,13 +73,17 @@ class Translator(tf.Module):
         # Not an attribute: a tracked Keras model would store every weight a second time.
         self._generator = generators.__getitem__
         self.multiple, self.minimum = multiple, minimum
+        # Both directions, or the one an imported run holds.
+        self.directions = tuple(d for d in DIRECTIONS if d in generators)
         # Track the raw tf.Variables: a Module that only holds a Keras 3 model exports
         # without weights to TFLite.
-        self.weights_a2b = [v.value for v in generators["a2b"].variables]
-        self.weights_b2a = [v.value for v in generators["b2a"].variables]
+        for direction in self.directions:
+            setattr(
+                self, f"weights_{direction}", [v.value for v in generators[direction].variables]
+            )
         float_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
         uint8_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-        for direction in DIRECTIONS:
+        for direction in self.directions:
             run_float = self._float_fn(direction)
             setattr(
                 self, f"{direction}_float", tf.function(run_float, input_signature=[float_spec])
@@ -88,10 +92,10 @@ class Translator(tf.Module):
             setattr(self, direction, tf.function(run_uint8, input_signature=[uint8_spec]))
         self.tileable = tileable
         if tileable:
-            self._statistics_sizes = {d: self._statistics_layout(d) for d in DIRECTIONS}
+            self._statistics_sizes = {d: self._statistics_layout(d) for d in self.directions}
             one_image = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
             stats_spec = tf.TensorSpec([None], tf.float32, name="statistics")
-            for direction in DIRECTIONS:
+            for direction in self.directions:
                 setattr(
                     self,
                     f"{direction}_statistics",
@@ -183,7 +187,7 @@ class Translator(tf.Module):
     def signatures(self):
         """The serving signatures, for ``tf.saved_model.save(..., signatures=...)``."""
         out = {}
-        for direction in DIRECTIONS:
+        for direction in self.directions:
             out[direction] = getattr(self, direction).get_concrete_function()
             out[f"{direction}_float"] = getattr(self, f"{direction}_float").get_concrete_function()
             if self.tileable:

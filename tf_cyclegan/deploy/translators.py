@@ -99,8 +99,10 @@ def _from_export(export_dir, direction):
     return tiled or _from_tflite(next(iter(found.values())), direction)
 
 
-def _from_functions(functions, direction):
+def _from_functions(functions, direction, source):
     """A Translator over TensorFlow functions: SavedModel signatures or ``serving`` methods."""
+    held = [d for d in serving.DIRECTIONS if d in functions]
+    run_dir.require_direction(held, direction, source)
     whole = functions[direction]
     translator = Translator(lambda images: whole(images=tf.constant(images))["images"].numpy())
     if f"{direction}_tile" not in functions:  # A U-Net, or exported before tiling existed.
@@ -114,20 +116,21 @@ def _from_functions(functions, direction):
 
 
 def _from_saved_model(path, direction):
-    return _from_functions(tf.saved_model.load(path).signatures, direction)
+    return _from_functions(tf.saved_model.load(path).signatures, direction, path)
 
 
 def _from_run(model_dir, direction):
     from tf_cyclegan import models
 
     config, generators, _ = run_dir.load_generators(model_dir)
+    run_dir.require_direction(generators, direction, model_dir)
     module = serving.Translator(
         generators,
         models.size_multiple(config.model.generator),
         tileable=models.tileable(config.model),
     )
     names = [direction] + [f"{direction}_{k}" for k in ("statistics", "tile") if module.tileable]
-    return _from_functions({name: getattr(module, name) for name in names}, direction)
+    return _from_functions({name: getattr(module, name) for name in names}, direction, model_dir)
 
 
 def tflite_direction(path, names):

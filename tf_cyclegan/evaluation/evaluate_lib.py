@@ -21,14 +21,15 @@ def _batched(fn, images, batch_size=8):
     return tf.concat(parts, axis=0)
 
 
-def evaluate(translate, builder, size, inception_model=None):
-    """All metrics of both directions on the full test splits.
+def evaluate(translate, builder, size, inception_model=None, directions=conventions.DIRECTIONS):
+    """All metrics of ``directions`` on the full test splits.
 
     Args:
         translate: callable (images float32 [n, h, w, 3] in [-1, 1], "a2b" | "b2a") -> same.
         builder: a prepared TFDS builder with testA/testB splits.
         size: the square size images are resized to (the training crop size).
         inception_model: from ``inception.load()``, or None to skip FID and KID.
+        directions: the directions ``translate`` can do; the cycle error needs both.
 
     Returns:
         {"a2b/cycle_mae": ..., "a2b/fid": ..., "a2b/kid": ..., "a2b/kid_std": ...,
@@ -39,13 +40,17 @@ def evaluate(translate, builder, size, inception_model=None):
     from tf_cyclegan.evaluation import inception
 
     results = {}
-    fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in ("a2b", "b2a")}
+    fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in directions}
     for direction, source_split, target_split in DIRECTIONS:
+        if direction not in fns:
+            continue
         source = _test_images(builder, source_split, size)
         fake = _batched(fns[direction], source)
         back = "b2a" if direction == "a2b" else "a2b"
-        reconstructed = _batched(fns[back], fake)
-        results[f"{direction}/cycle_mae"] = float(tf.reduce_mean(tf.abs(reconstructed - source)))
+        if back in fns:
+            reconstructed = _batched(fns[back], fake)
+            cycle = float(tf.reduce_mean(tf.abs(reconstructed - source)))
+            results[f"{direction}/cycle_mae"] = cycle
         if inception_model is not None:
             target = _test_images(builder, target_split, size)
             fake_features = inception.features(inception_model, fake.numpy())

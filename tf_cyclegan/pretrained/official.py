@@ -1,0 +1,180 @@
+"""The official PyTorch CycleGAN generators' state-dict keys, mapped onto our Keras generators.
+
+The official code (junyanz/pytorch-CycleGAN-and-pix2pix, ``models/networks.py``) builds its
+generators as ``nn.Sequential`` lists, so a weight's key is its position:
+
+- ResNet (``resnet_6blocks``/``resnet_9blocks``) with n blocks: ``model.1`` the 7x7 stem,
+  ``model.4`` and ``model.7`` the stride-2 convolutions, ``model.{10+i}.conv_block.1`` and
+  ``.conv_block.5`` (``.6`` with dropout) block i's convolutions, ``model.{10+n}`` and
+  ``model.{13+n}`` the transposed convolutions, ``model.{17+n}`` the 7x7 head.
+- U-Net (``unet_128``/``unet_256``): nested blocks, ``model.model.`` the outermost (its
+  down convolution at ``0``, up at ``3``), ``model.model.1.model.`` the next, each deeper
+  one at ``3.model.`` of its parent (down at ``1``, up at ``5``; the innermost's up at ``3``).
+
+Instance norm without affine parameters holds no weights; the ``running_mean``/``running_var``
+that PyTorch 0.4 wrote for it are stale and ignored. A ``module.`` prefix (DataParallel) is
+stripped. PyTorch convolution weights are [out, in, kh, kw] and transposed ones [in, out, kh,
+kw]; Keras wants [kh, kw, in, out] and [kh, kw, out, in]: the same axis permutation.
+"""
+
+import re
+
+import numpy as np
+
+from tf_cyclegan.pretrained.pth import PthError
+
+_STALE = re.compile(r"\.(running_mean|running_var|num_batches_tracked)$")
+_RESNET_BLOCK = re.compile(r"^model\.(\d+)\.conv_block\.1\.weight$")
+
+
+def clean(state):
+    """``state`` without a DataParallel ``module.`` prefix and without stale norm statistics.
+
+    Raises:
+        PthError: the file holds normalization weights (batch norm: pix2pix-style models).
+    """
+    cleaned = {}
+    for key, value in state.items():
+        key = key.removeprefix("module.")
+        if _STALE.search(key):
+            owner = _STALE.sub("", key)
+            if owner + ".weight" in state or "module." + owner + ".weight" in state:
+                raise PthError(
+                    f"{key}: the generator uses batch normalization; only the official "
+                    "instance-norm generators (every CycleGAN model) can be imported"
+                )
+            continue
+        cleaned[key] = value
+    return cleaned
+
+
+def _unet_prefix(level):
+    if level == 0:
+        return "model.model."
+    return "model.model.1.model." + "3.model." * (level - 1)
+
+
+def _unet_levels(state):
+    level = 1
+    while _unet_prefix(level) + "1.weight" in state:
+        level += 1
+    return level
+
+
+def infer(state):
+    """The architecture of a cleaned official state dict.
+
+    Returns:
+        {"generator": one of config.GENERATORS, "ngf": int, "use_dropout": bool}; dropout
+        is visible in a ResNet's keys only (a U-Net's has no weights: False).
+
+    Raises:
+        PthError: the keys are not an official ResNet or U-Net generator's.
+    """
+    if "model.1.weight" in state and state["model.1.weight"].shape[2:] == (7, 7):
+        blocks = sorted(int(m.group(1)) for k in state if (m := _RESNET_BLOCK.match(k)))
+        n = len(blocks)
+        if blocks != list(range(10, 10 + n)) or n not in (6, 9):
+            raise PthError(
+                f"residual blocks at model.{blocks[:1]}..: not the official resnet_6blocks "
+                "or resnet_9blocks layout"
+            )
+        return {
+            "generator": f"resnet_{n}blocks",
+            "ngf": int(state["model.1.weight"].shape[0]),
+            "use_dropout": "model.10.conv_block.6.weight" in state,
+        }
+    if "model.model.0.weight" in state:
+        levels = _unet_levels(state)
+        names = {7: "unet_128", 8: "unet_256"}
+        if levels not in names:
+            raise PthError(f"a U-Net with {levels} levels; the official ones have 7 or 8")
+        return {
+            "generator": names[levels],
+            "ngf": int(state["model.model.0.weight"].shape[0]),
+            "use_dropout": False,
+        }
+    first = next(iter(state), "nothing")
+    raise PthError(
+        f"key {first!r} is not an official CycleGAN generator's (expected model.1.weight "
+        "for a ResNet or model.model.0.weight for a U-Net); is this a discriminator?"
+    )
+
+
+def layer_map(generator, use_dropout):
+    """[(PyTorch key prefix, Keras layer name, transposed)] for an official generator."""
+    if generator.startswith("resnet_"):
+        n = int(generator.removeprefix("resnet_").removesuffix("blocks"))
+        second = 6 if use_dropout else 5
+        pairs = [("model.1", "stem_conv", False)]
+        pairs += [("model.4", "down0_conv", False), ("model.7", "down1_conv", False)]
+        for i in range(n):
+            pairs.append((f"model.{10 + i}.conv_block.1", f"res{i}_conv1", False))
+            pairs.append((f"model.{10 + i}.conv_block.{second}", f"res{i}_conv2", False))
+        pairs += [(f"model.{10 + n}", "up0_convT", True), (f"model.{13 + n}", "up1_convT", True)]
+        return pairs + [(f"model.{17 + n}", "head_conv", False)]
+    levels = {"unet_128": 7, "unet_256": 8}[generator]
+    pairs = []
+    for level in range(levels):
+        prefix = _unet_prefix(level)
+        innermost = level == levels - 1
+        down = "0" if level == 0 else "1"
+        up = "3" if level == 0 or innermost else "5"
+        pairs.append((prefix + down, f"down{level}_conv", False))
+        pairs.append((prefix + up, f"up{level}_convT", True))
+    return pairs
+
+
+def _torch_shape(keras_kernel_shape):
+    """[kh, kw, in, out] (or [kh, kw, out, in] transposed) -> PyTorch's [out, in, kh, kw]
+    (or [in, out, kh, kw]): one permutation for both."""
+    kh, kw, a, b = keras_kernel_shape
+    return (b, a, kh, kw)
+
+
+def assign(keras_generator, state, generator, use_dropout=False):
+    """Sets ``keras_generator``'s weights from a cleaned official state dict.
+
+    Args:
+        keras_generator: ``models.build_generator`` of the matching config, with
+            ``pytorch_compatible`` on.
+        state: {key: float array} from ``clean``.
+        generator, use_dropout: the architecture (``infer``).
+
+    Raises:
+        PthError: naming the first key that is missing, extra, or of another shape.
+    """
+    used = set()
+    for prefix, layer_name, _ in layer_map(generator, use_dropout):
+        layer = keras_generator.get_layer(layer_name)
+        kernel = layer.kernel
+        expected = _torch_shape(tuple(kernel.shape))
+        for suffix in ("weight", "bias"):
+            key = f"{prefix}.{suffix}"
+            if key not in state:
+                raise PthError(f"{key} is missing: the file is not an official {generator}")
+            value = np.asarray(state[key], np.float32)
+            want = expected if suffix == "weight" else (int(layer.bias.shape[0]),)
+            if value.shape != want:
+                raise PthError(
+                    f"{key} has shape {list(value.shape)}, but {generator} with this ngf "
+                    f"expects {list(want)}"
+                )
+            if suffix == "weight":
+                kernel.assign(value.transpose(2, 3, 1, 0))
+            else:
+                layer.bias.assign(value)
+            used.add(key)
+    extra = [k for k in state if k not in used]
+    if extra:
+        raise PthError(f"{extra[0]} is not a weight of an official {generator}")
+
+
+def state_dict(keras_generator, generator, use_dropout=False):
+    """The official PyTorch state dict of ``keras_generator`` (the reverse of ``assign``)."""
+    state = {}
+    for prefix, layer_name, _ in layer_map(generator, use_dropout):
+        layer = keras_generator.get_layer(layer_name)
+        state[f"{prefix}.weight"] = np.asarray(layer.kernel).transpose(3, 2, 0, 1)
+        state[f"{prefix}.bias"] = np.asarray(layer.bias)
+    return state
