@@ -5,6 +5,7 @@ import io
 import json
 import os
 import tarfile
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -14,7 +15,7 @@ from absl.testing import flagsaver, parameterized
 from PIL import Image
 
 import helpers
-from tf_cyclegan import evaluate, export, import_torch, prepare, run_dir, translate
+from tf_cyclegan import evaluate, export, import_torch, network, prepare, run_dir, translate
 from tf_cyclegan.deploy import litert
 
 FLAGS = flags.FLAGS
@@ -91,6 +92,34 @@ class EvaluateTest(CommandTest):
                 self.assertIn(f"{direction}/{metric}", written)
                 self.assertIn(f"{direction}/{metric}", printed)
         self.assertNotIn("a2b/fid", written)
+
+    def test_offline_without_weights_prints_what_it_can_and_says_how_to_get_fid(self):
+        model_dir = helpers.copy_run(helpers.trained_run())
+        with (
+            mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
+            mock.patch.object(network, "host_reachable", return_value=False),
+        ):
+            printed = _run_main(evaluate, model_dir=model_dir, fid=None)
+        self.assertEqual(printed.count("FID/KID skipped"), 1)
+        self.assertIn("--inception_weights=PATH", printed)
+        self.assertIn("a2b/cycle_mae", printed)
+        self.assertIn("b2a/psnr", printed)
+
+    def test_offline_fid_that_cannot_be_computed_is_the_error(self):
+        from tf_cyclegan.evaluation import inception
+
+        model_dir = helpers.copy_run(helpers.trained_run())
+        eval_file = os.path.join(model_dir, run_dir.EVAL_FILE)
+        with open(eval_file) as f:
+            before = f.read()  # Training's own evaluation.
+        with (
+            mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
+            mock.patch.object(network, "host_reachable", return_value=False),
+        ):
+            with self.assertRaisesRegex(inception.InceptionUnavailableError, "unreachable"):
+                _run_main(evaluate, model_dir=model_dir, fid=True)
+        with open(eval_file) as f:
+            self.assertEqual(f.read(), before)
 
 
 class ExportTest(CommandTest):

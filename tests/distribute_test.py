@@ -1,5 +1,6 @@
 """Distribution is proven by comparison: 2 logical CPU replicas against 1 device, same batch."""
 
+import dataclasses
 import os
 
 import keras
@@ -55,6 +56,34 @@ class MirroredEquivalenceTest(tf.test.TestCase):
         self.assertEqual(pool.shape[0], 2)
         self.assertEqual(list(model.pool_a.count.numpy()), [1, 1])
         self.assertNotAllClose(pool[0, 0], pool[1, 0])
+
+    def test_two_replicas_under_xla_match_one_device_under_xla(self):
+        # XLA compiles each replica's gradients on its own device; once it compiled one
+        # function for both, and the second replica's variables sat on the wrong device.
+        mirrored = distribute.make_strategy("mirrored", num_cpu_devices=2)
+        jit = {"train.jit_compile": True}
+        single_losses, single_weights, _ = _one_sgd_step(
+            tf.distribute.get_strategy(), self.get_temp_dir(), **jit
+        )
+        losses, weights, _ = _one_sgd_step(mirrored, self.get_temp_dir(), **jit)
+        for name, value in losses.items():
+            self.assertAllClose(value, single_losses[name], rtol=1e-5, atol=1e-6, msg=name)
+        for name in NETWORKS:
+            for got, want in zip(weights[name], single_weights[name]):
+                self.assertAllClose(got, want, rtol=1e-5, atol=1e-5, msg=name)
+
+    def test_bfloat16_xla_run_resumes_without_xla(self):
+        model_dir = os.path.join(self.get_temp_dir(), "bf16")
+        config = helpers.tiny_config(
+            model_dir, **{"train.mixed_precision": "bfloat16", "train.jit_compile": True}
+        )
+        train_lib.train(helpers.with_train_steps(config, 2))
+        no_xla = dataclasses.replace(config.train, jit_compile=False)
+        plain = dataclasses.replace(config, train=no_xla)
+        result = train_lib.train(helpers.with_train_steps(plain, 4))
+        self.assertEqual(result["step"], 4)
+        for name, value in result["losses"].items():
+            self.assertTrue(np.isfinite(value), name)
 
     def test_resume_under_mirrored_gives_the_same_state_as_one_run(self):
         # Each train() call gets a new strategy object, as a restarted process would.

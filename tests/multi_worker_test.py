@@ -1,8 +1,6 @@
 """Two MultiWorkerMirroredStrategy workers on 127.0.0.1, as separate processes."""
 
-import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -10,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers
+from tf_cyclegan import distribute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,25 +25,10 @@ np.savez(sys.argv[2], *[v.numpy() for v in weights])
 """
 
 
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _run_cluster(config, out_dir):
-    ports = _free_ports(2)
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     processes = []
-    for task in range(2):
-        env = dict(
-            os.environ,
-            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": task}}),
-        )
+    for task, tf_config in enumerate(distribute.local_cluster(2)):
+        env = dict(os.environ, TF_CONFIG=tf_config)
         command = [sys.executable, "-c", _WORKER, config.to_json(), f"{out_dir}/w{task}.npz"]
         output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env, **output))

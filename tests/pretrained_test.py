@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+import helpers
 from tf_cyclegan import config as config_lib
 from tf_cyclegan import errors, models, run_dir
 from tf_cyclegan.deploy import export_lib, translators
@@ -171,6 +172,27 @@ class ImportRunTest(tf.test.TestCase):
             images, expected = _reference(case)
             actual = loaded.signatures["a2b_float"](images=tf.constant(images))["images"]
             self.assertLess(np.abs(actual.numpy() - expected).max(), TOLERANCE)
+
+    def test_pth_export_writes_the_official_state_dict_back(self):
+        model_dir = self._import()
+        export_dir = os.path.join(tempfile.mkdtemp(), "exported")
+        report = export_lib.export(
+            export_lib.ExportConfig(model_dir, export_dir, formats=("pth",), parity_images=1)
+        )
+        written = pth.load_state_dict(os.path.join(export_dir, "a2b_net_G.pth"))
+        original = pth.load_state_dict(_fixture("resnet.pth"))
+        self.assertEqual(list(written), list(original))
+        for key in original:
+            self.assertAllEqual(written[key], original[key])
+        self.assertEqual(report["artifacts"]["a2b_net_G"]["psnr_db"], float("inf"))
+
+    def test_pth_export_refuses_keras_padding(self):
+        with self.assertRaisesRegex(errors.ConfigError, "pytorch_compatible"):
+            export_lib.export(
+                export_lib.ExportConfig(
+                    helpers.trained_run(), os.path.join(tempfile.mkdtemp(), "x"), formats=("pth",)
+                )
+            )
 
     def test_the_missing_direction_is_a_clear_error(self):
         model_dir = self._import()

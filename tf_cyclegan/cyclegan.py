@@ -5,10 +5,20 @@ Naming (paper mapping in the package docstring): ``generator_a2b`` (G), ``genera
 The attribute names are checkpoint keys, an API that export restores from.
 """
 
+import threading
+
 import keras
 import tensorflow as tf
 
 from tf_cyclegan import distribute, image_pool, losses, models, schedules
+
+
+class _PerReplica:
+    """Compiled functions by replica; a plain object, so checkpoints do not track it."""
+
+    def __init__(self):
+        self.functions = {}
+        self.lock = threading.Lock()  # Mirrored replicas trace in threads of their own.
 
 
 class CycleGAN(tf.Module):
@@ -60,10 +70,9 @@ class CycleGAN(tf.Module):
             # they must exist up front.
             self.generator_optimizer.build(self.generator_variables)
             self.discriminator_optimizer.build(self.discriminator_variables)
-        replica_step = self._replica_step
-        if config.train.jit_compile:
-            replica_step = tf.function(replica_step, jit_compile=True)
-        self._replica_fn = replica_step
+        # XLA: the gradient computations of each replica, compiled once per replica (see
+        # _compute_functions); the all-reduce and the updates stay outside XLA.
+        self._compiled = _PerReplica()
         self.train_step = tf.function(self._train_step)
 
     def _adam(self, steps_per_epoch):
@@ -98,41 +107,71 @@ class CycleGAN(tf.Module):
 
     def _train_step(self, iterator):
         """One iteration on all replicas. Returns {loss name: float32 global mean}."""
-        per_replica = self.strategy.run(self._replica_fn, args=(next(iterator),))
+        per_replica = self.strategy.run(self._replica_step, args=(next(iterator),))
         self.step.assign_add(1)
         sum_ = tf.distribute.ReduceOp.SUM
         return {k: self.strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}
 
-    def _replica_step(self, batch):
-        real_a, real_b = batch["a"], batch["b"]
+    def _compute_functions(self):
+        """(generator gradients, discriminator gradients) for the calling replica.
+
+        Under XLA, each replica gets functions of its own, traced in its own device scope, so
+        every variable they capture lives on that replica's device: one compiled function
+        shared by all replicas reads replica 0's variables from replica 1's device, which
+        XLA refuses ("Trying to access resource ... located in device CPU:1"). The
+        optimizers' updates aggregate across replicas and cannot run inside XLA
+        (merge_call in a nested function), so they stay outside.
+        """
+        if not self.config.train.jit_compile:
+            return self._generator_gradients, self._discriminator_gradients
+        context = tf.distribute.get_replica_context()
+        replica = int(tf.get_static_value(context.replica_id_in_sync_group)) if context else 0
+        with self._compiled.lock:
+            if replica not in self._compiled.functions:
+                self._compiled.functions[replica] = (
+                    tf.function(self._generator_gradients, jit_compile=True),
+                    tf.function(self._discriminator_gradients, jit_compile=True),
+                )
+            return self._compiled.functions[replica]
+
+    def _average(self, per_example):
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+
+    def _generator_gradients(self, real_a, real_b):
         cfg, concat = self.config.loss, self._concat_batches
-
-        def average(per_example):
-            return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
-
         with tf.GradientTape() as tape:
-            g, (fake_a, fake_b) = losses.generator_terms(self, real_a, real_b, cfg, concat)
-            g_loss = average(tf.add_n(list(g.values())))
-            g_scaled = self.generator_optimizer.scale_loss(g_loss)
-        g_grads = tape.gradient(g_scaled, self.generator_variables)
+            terms, (fake_a, fake_b) = losses.generator_terms(self, real_a, real_b, cfg, concat)
+            total = self._average(tf.add_n(list(terms.values())))
+            scaled = self.generator_optimizer.scale_loss(total)
+        gradients = tape.gradient(scaled, self.generator_variables)
+        return gradients, terms, total, fake_a, fake_b
 
-        pooled_a = self.pool_a.query(fake_a, self.step)
-        pooled_b = self.pool_b.query(fake_b, self.step)
+    def _discriminator_gradients(self, real_a, real_b, pooled_a, pooled_b):
+        cfg, concat = self.config.loss, self._concat_batches
         with tf.GradientTape() as tape:
-            d = {}
+            terms = {}
             for domain, disc, real, fake in (
                 ("a", self.discriminator_a, real_a, pooled_a),
                 ("b", self.discriminator_b, real_b, pooled_b),
             ):
                 seed = tf.stack([self.step, tf.constant(ord(domain), tf.int64)])
-                d.update(losses.discriminator_terms(disc, domain, real, fake, cfg, seed, concat))
-            d_loss = average(tf.add_n(list(d.values())))
-            d_scaled = self.discriminator_optimizer.scale_loss(d_loss)
-        d_grads = tape.gradient(d_scaled, self.discriminator_variables)
+                terms.update(
+                    losses.discriminator_terms(disc, domain, real, fake, cfg, seed, concat)
+                )
+            total = self._average(tf.add_n(list(terms.values())))
+            scaled = self.discriminator_optimizer.scale_loss(total)
+        return tape.gradient(scaled, self.discriminator_variables), terms, total
 
+    def _replica_step(self, batch):
+        real_a, real_b = batch["a"], batch["b"]
+        generator_fn, discriminator_fn = self._compute_functions()
+        g_grads, g, g_loss, fake_a, fake_b = generator_fn(real_a, real_b)
+        pooled_a = self.pool_a.query(fake_a, self.step)
+        pooled_b = self.pool_b.query(fake_b, self.step)
+        d_grads, d, d_loss = discriminator_fn(real_a, real_b, pooled_a, pooled_b)
         self.generator_optimizer.apply_gradients(zip(g_grads, self.generator_variables))
         self.discriminator_optimizer.apply_gradients(zip(d_grads, self.discriminator_variables))
-        metrics = {name: average(value) for name, value in {**g, **d}.items()}
+        metrics = {name: self._average(value) for name, value in {**g, **d}.items()}
         metrics[losses.GENERATORS_TOTAL] = g_loss
         metrics[losses.DISCRIMINATORS_TOTAL] = d_loss
         return metrics

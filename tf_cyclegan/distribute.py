@@ -103,3 +103,25 @@ def checkpoint_dir(strategy, model_dir):
         return model_dir
     resolver = strategy.cluster_resolver
     return os.path.join(model_dir, f".{resolver.task_type}_{resolver.task_id}_tmp")
+
+
+def local_cluster(workers):
+    """TF_CONFIG values for ``workers`` MultiWorkerMirroredStrategy processes on this host.
+
+    For tests and demos: each process gets one string (its task index) in ``TF_CONFIG``.
+    The ports are free when chosen; another program could take one before the workers start.
+    """
+    import json
+    import socket
+
+    sockets = [socket.socket() for _ in range(workers)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    return [
+        json.dumps({"cluster": cluster, "task": {"type": "worker", "index": task}})
+        for task in range(workers)
+    ]

@@ -14,7 +14,11 @@ from tf_cyclegan.deploy import export_lib
 _MODEL_DIR = shared_flags.define_model_dir("The training run to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write.", required=True)
 _CHECKPOINT = shared_flags.define_checkpoint()
-_FORMATS = flags.DEFINE_list("formats", "saved_model,tflite", "Of: saved_model, tflite.")
+_FORMATS = flags.DEFINE_list(
+    "formats",
+    "saved_model,tflite",
+    "Of: saved_model, tflite, pth (the official PyTorch generator, for its test.py).",
+)
 _QUANTIZATION = flags.DEFINE_list(
     "quantization", "float32,float16", "TFLite variants, of: " + ", ".join(export_lib.QUANTIZATIONS)
 )

@@ -18,7 +18,7 @@ from tf_cyclegan import atomic_dir, conventions, errors, models, run_dir
 from tf_cyclegan import config as config_lib
 from tf_cyclegan.deploy import parity, serving, tflite_export
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", "tflite", "pth")
 REPORT_FILE = serving.REPORT_FILE
 SAVED_MODEL = serving.SAVED_MODEL
 QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
@@ -151,6 +151,9 @@ def export(cfg):
             )
         if "saved_model" in cfg.formats:
             report["artifacts"]["saved_model"] = _export_saved_model(translator, staging, held_out)
+        if "pth" in cfg.formats:
+            pth_files = _export_pth(config.model, generators, staging, held_out)
+            report["artifacts"].update(pth_files)
         config_lib.save(config, staging)
         # Written last: its presence marks a complete export that --overwrite may replace.
         with open(os.path.join(staging, REPORT_FILE), "w") as f:
@@ -179,3 +182,24 @@ def _export_saved_model(translator, staging, held_out):
         os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
     )
     return {"path": SAVED_MODEL, "size_bytes": size_bytes, **worst}
+
+
+def _export_pth(model_config, generators, staging, held_out):
+    """Writes each generator as the official PyTorch state dict (``<direction>_net_G.pth``),
+    reads it back into a fresh generator and compares that with the trained one."""
+    from tf_cyclegan.pretrained import official, pth
+
+    official.check_exportable(model_config)
+    report = {}
+    for direction, (images, expected) in held_out.items():
+        name = f"{direction}_net_G"
+        path = os.path.join(staging, f"{name}.pth")
+        state = official.state_dict(generators[direction], model_config.generator)
+        pth.save_state_dict(state, path)
+        reread = models.build_generator(model_config)
+        official.assign(reread, pth.load_state_dict(path), model_config.generator)
+        figures = parity.compare(expected, reread(images, training=False).numpy())
+        parity.check(name, "pth", figures)
+        report[name] = {"path": os.path.basename(path), "size_bytes": os.path.getsize(path)}
+        report[name].update(figures)
+    return report

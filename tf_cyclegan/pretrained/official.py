@@ -178,3 +178,25 @@ def state_dict(keras_generator, generator, use_dropout=False):
         state[f"{prefix}.weight"] = np.asarray(layer.kernel).transpose(3, 2, 0, 1)
         state[f"{prefix}.bias"] = np.asarray(layer.bias)
     return state
+
+
+def check_exportable(model_config):
+    """Raises ConfigError unless the official PyTorch code computes what these generators do.
+
+    Args:
+        model_config: a ``config.ModelConfig``.
+    """
+    from tf_cyclegan import errors
+
+    reasons = []
+    if model_config.norm != "instance":
+        reasons.append(f"--norm={model_config.norm} (official: instance)")
+    if model_config.upsample != "transpose":
+        reasons.append(f"--upsample={model_config.upsample} (official: transpose)")
+    if model_config.generator.startswith("resnet_") and not model_config.pytorch_compatible:
+        reasons.append("a ResNet trained without --pytorch_compatible (Keras 'same' padding)")
+    if reasons:
+        raise errors.ConfigError(
+            f"--formats=pth writes the official PyTorch generators, which differ from this "
+            f"run's: {'; '.join(reasons)}; train with the official layout to export .pth"
+        )
