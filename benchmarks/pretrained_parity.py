@@ -6,8 +6,9 @@ r"""NEEDS PYTORCH (torch==2.13.0+cpu) next to tf_cyclegan: the full-size import 
 For ResNet-9 (ngf 64) and U-Net-256 (ngf 64) in the official layout (tools/torch_reference.py,
 random weights): saves the ``.pth`` in both formats, imports each with ``import_torch``,
 and prints the max abs error and PSNR of the imported Keras generator and of its exported
-SavedModel against PyTorch, at 256x256 and at a non-square size; then the size and LiteRT
-latency (2 threads, 256x256) of the imported ResNet-9 as fp16 TFLite.
+SavedModel against PyTorch, at 256x256 and at a non-square size, and of the ``.pth`` that
+export writes back, loaded by PyTorch; then the size and LiteRT latency (2 threads,
+256x256) of the imported ResNet-9 as fp16 TFLite.
 """
 
 import os
@@ -68,9 +69,20 @@ def main(argv):
         quantizations = ("float16",) if generator == "resnet_9blocks" else ("float32",)
         export_lib.export(
             export_lib.ExportConfig(
-                model_dir, export_dir, quantizations=quantizations, dynamic_tflite=False
+                model_dir,
+                export_dir,
+                formats=("saved_model", "tflite", "pth"),
+                quantizations=quantizations,
+                dynamic_tflite=False,
             )
         )
+        # The reverse: PyTorch loads the exported state dict (weights only) into its network.
+        back = torch_reference.build(generator, ngf=64, seed=2)
+        state = torch.load(os.path.join(export_dir, "a2b_net_G.pth"), weights_only=True)
+        back.load_state_dict(state)
+        x = rng.uniform(-1, 1, (1, *sizes[0], 3)).astype(np.float32)
+        expected = torch_reference.translate(net, x)
+        _row("exported .pth, back in PyTorch", torch_reference.translate(back, x), expected)
         loaded = tf.saved_model.load(os.path.join(export_dir, "saved_model"))
         for height, width in sizes:
             x = rng.uniform(-1, 1, (1, height, width, 3)).astype(np.float32)

@@ -70,7 +70,7 @@ class PthReaderTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(new["model.1.weight"].shape, (4, 3, 7, 7))
         self.assertEqual(new["model.1.weight"].dtype, np.float32)
 
-    @parameterized.parameters("zip", "legacy")
+    @parameterized.parameters("zip", "legacy", "tar")
     def test_a_pickle_that_would_run_code_is_refused_before_it_runs(self, form):
         marker = os.path.join(self.get_temp_dir(), f"ran_{form}")
         payload = pickle.dumps(_Evil(marker), protocol=2)
@@ -78,6 +78,12 @@ class PthReaderTest(tf.test.TestCase, parameterized.TestCase):
         if form == "zip":
             with zipfile.ZipFile(path, "w") as z:
                 z.writestr("archive/data.pkl", payload)
+        elif form == "tar":
+            with tarfile.open(path, "w") as t:
+                for member in ("storages", "tensors", "pickle"):
+                    info = tarfile.TarInfo(member)
+                    info.size = len(payload)
+                    t.addfile(info, io.BytesIO(payload))
         else:
             with open(path, "wb") as f:
                 f.write(payload)
@@ -94,12 +100,18 @@ class PthReaderTest(tf.test.TestCase, parameterized.TestCase):
         with self.assertRaises(pth.PthError):
             pth.load_state_dict(path)
 
-    def test_tar_format_says_how_to_convert(self):
+    def test_tar_format_reads_the_same_tensors(self):
+        new = pth.load_state_dict(_fixture("resnet.pth"))
+        old = pth.load_state_dict(_fixture("resnet_tar.pth"))
+        self.assertEqual(list(new), list(old))
+        for key in new:
+            self.assertAllEqual(new[key], old[key])
+
+    def test_tar_without_its_members_is_one_clear_error(self):
         path = os.path.join(self.get_temp_dir(), "old.pth")
         with tarfile.open(path, "w") as t:
-            info = tarfile.TarInfo("pickle")
-            t.addfile(info, io.BytesIO(b""))
-        with self.assertRaisesRegex(pth.PthError, "re-save"):
+            t.addfile(tarfile.TarInfo("pickle"), io.BytesIO(b""))
+        with self.assertRaisesRegex(pth.PthError, "damaged tar-format"):
             pth.load_state_dict(path)
 
 
@@ -108,6 +120,7 @@ class OfficialMappingTest(tf.test.TestCase, parameterized.TestCase):
         ("resnet.pth", "resnet_square"),
         ("resnet.pth", "resnet_wide"),  # Non-square: 24x40.
         ("resnet_legacy.pth", "resnet_square"),
+        ("resnet_tar.pth", "resnet_square"),  # The first PyTorch releases' format.
         ("resnet_dropout.pth", "resnet_dropout"),  # Dropout shifts the block keys.
         ("resnet_module_prefix.pth", "resnet_square"),  # DataParallel + stale statistics.
         ("unet.pth", "unet"),

@@ -6,11 +6,11 @@ temporary directories that are removed afterwards. Summaries and samples are chi
 """
 
 import contextlib
-import os
 
 import keras
 import tensorflow as tf
 
+from tf_cyclegan import run_dir
 from tf_cyclegan.config import MIXED_PRECISION, STRATEGIES
 
 
@@ -102,7 +102,7 @@ def checkpoint_dir(strategy, model_dir):
     if is_chief(strategy):
         return model_dir
     resolver = strategy.cluster_resolver
-    return os.path.join(model_dir, f".{resolver.task_type}_{resolver.task_id}_tmp")
+    return run_dir.worker_scratch_dir(model_dir, resolver.task_type, resolver.task_id)
 
 
 def local_cluster(workers):

@@ -48,8 +48,8 @@ def _kernel_gradient_by_batch_channel_swap(x, d_outputs):
 
     Read with the batch as the channel axis, that sum is a forward convolution: of x as
     [in_channels, height, width, batch] images by dy as a [height', width', batch, out_channels]
-    kernel. TensorFlow runs it at the forward convolution's rate (160 GFLOP/s here, against 130
-    for the same sum as matmuls and 85-130 for ``Conv2DBackpropFilter``).
+    kernel, which runs at the forward convolution's rate; on some CPUs that beats
+    ``Conv2DBackpropFilter`` (``benchmarks/conv_gradients.py`` prints both rates).
     """
     images = tf.transpose(x, [3, 1, 2, 0])
     kernel = tf.transpose(d_outputs, [1, 2, 0, 3])

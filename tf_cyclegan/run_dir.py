@@ -87,6 +87,11 @@ def checkpoints(model_dir):
     return [checkpoint_path(model_dir, s) for s in sorted(steps)[::-1]]
 
 
+def worker_scratch_dir(model_dir, task_type, task_id):
+    """Where a non-chief multi-worker task saves its (collective) checkpoints; removed after."""
+    return os.path.join(model_dir, f".{task_type}_{task_id}_tmp")
+
+
 def checkpoint_path(directory, step):
     """The prefix of the checkpoint of ``step`` in ``directory``."""
     return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{step}")

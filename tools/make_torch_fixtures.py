@@ -13,10 +13,18 @@ against PyTorch itself without PyTorch installed:
 - unet_128, ngf 2: ``unet.pth`` (zip) and ``unet_legacy.pth``; input 128x128;
 - ``resnet_module_prefix.pth``: the ResNet as ``nn.DataParallel`` saves it (``module.``) with
   the stale InstanceNorm running statistics that PyTorch 0.4 wrote.
+- ``resnet_tar.pth``: the ResNet in the tar format of the first PyTorch releases, which no
+  current PyTorch writes: written here member by member as ``torch.serialization``'s
+  ``legacy_load`` reads it, and checked by loading it with that PyTorch.
 """
 
+import collections
+import io
 import os
+import pickle
+import struct
 import sys
+import tarfile
 
 import numpy as np
 import torch
@@ -35,6 +43,50 @@ def _images(seed, height, width, count=2):
 
 def _save(state, name, legacy=False):
     torch.save(state, os.path.join(OUT, name), _use_new_zipfile_serialization=not legacy)
+
+
+class _TensorRef:
+    def __init__(self, key):
+        self.key = key
+
+
+class _TarPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.key if isinstance(obj, _TensorRef) else None
+
+
+def _save_tar(state, path):
+    """``state`` in the pre-2017 tar format (one storage per tensor)."""
+    storages, tensors = io.BytesIO(), io.BytesIO()
+    pickle.dump(len(state), storages, protocol=2)
+    pickle.dump(len(state), tensors, protocol=2)
+    refs = collections.OrderedDict()
+    for index, (name, tensor) in enumerate(state.items()):
+        data = tensor.detach().contiguous().numpy().astype("<f4")
+        storage_key, tensor_key = 1000 + index, index
+        pickle.dump((storage_key, "cpu", torch.FloatStorage), storages, protocol=2)
+        storages.write(struct.pack("<q", data.size) + data.tobytes())
+        pickle.dump((tensor_key, storage_key, torch.FloatTensor), tensors, protocol=2)
+        tensors.write(struct.pack("<i", data.ndim) + b"\0" * 4)
+        strides = [s // 4 for s in data.strides]
+        tensors.write(struct.pack(f"<{data.ndim}q", *data.shape))
+        tensors.write(struct.pack(f"<{data.ndim}q", *strides) + struct.pack("<q", 0))
+        refs[name] = _TensorRef(tensor_key)
+    pickle.dump([], storages, protocol=2)  # No storage views.
+    main_pickle = io.BytesIO()
+    _TarPickler(main_pickle, protocol=2).dump(refs)
+    with tarfile.open(path, "w:", format=tarfile.PAX_FORMAT) as tar:
+        for member, stream in (
+            ("sys_info", io.BytesIO(pickle.dumps({"little_endian": True}, protocol=2))),
+            ("storages", storages),
+            ("tensors", tensors),
+            ("pickle", main_pickle),
+        ):
+            info = tarfile.TarInfo(member)
+            info.size = len(stream.getvalue())
+            tar.addfile(info, io.BytesIO(stream.getvalue()))
+    loaded = torch.load(path, weights_only=False)  # PyTorch's own tar reader is the check.
+    assert all(torch.equal(loaded[k], v) for k, v in state.items()), "tar fixture is wrong"
 
 
 def main():
@@ -66,6 +118,7 @@ def main():
     prefixed["module.model.2.running_mean"] = torch.zeros(4)
     prefixed["module.model.2.running_var"] = torch.ones(4)
     _save(prefixed, "resnet_module_prefix.pth", legacy=True)
+    _save_tar(resnet.state_dict(), os.path.join(OUT, "resnet_tar.pth"))
     for name in sorted(os.listdir(OUT)):
         print(f"{os.path.getsize(os.path.join(OUT, name)):>9,d}  {name}")
 

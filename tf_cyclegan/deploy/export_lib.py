@@ -187,7 +187,7 @@ def _export_saved_model(translator, staging, held_out):
 def _export_pth(model_config, generators, staging, held_out):
     """Writes each generator as the official PyTorch state dict (``<direction>_net_G.pth``),
     reads it back into a fresh generator and compares that with the trained one."""
-    from tf_cyclegan.pretrained import official, pth
+    from tf_cyclegan.pretrained import official, pth, pth_writer
 
     official.check_exportable(model_config)
     report = {}
@@ -195,7 +195,7 @@ def _export_pth(model_config, generators, staging, held_out):
         name = f"{direction}_net_G"
         path = os.path.join(staging, f"{name}.pth")
         state = official.state_dict(generators[direction], model_config.generator)
-        pth.save_state_dict(state, path)
+        pth_writer.save_state_dict(state, path)
         reread = models.build_generator(model_config)
         official.assign(reread, pth.load_state_dict(path), model_config.generator)
         figures = parity.compare(expected, reread(images, training=False).numpy())

@@ -1,2 +1,3 @@
 """The official PyTorch CycleGAN generators, without PyTorch: reading ``.pth`` files safely
-(``pth``), their key layout (``official``), a run directory from them (``import_torch_lib``)."""
+(``pth``), writing them (``pth_writer``), their key layout (``official``), a run directory
+from them (``import_torch_lib``)."""

@@ -1,12 +1,16 @@
 """Reads PyTorch ``.pth`` state dicts into NumPy arrays, without PyTorch and without running code.
 
-Two on-disk formats exist:
+Three on-disk formats exist:
 
 - zip (``torch.save`` since 1.6): ``<name>/data.pkl`` pickles the dict, each tensor's storage
   is the raw little-endian file ``<name>/data/<key>``.
 - legacy (before 1.6, and ``_use_new_zipfile_serialization=False``): five pickles in a row
   (magic number, protocol version, system info, the dict, the storage keys), then each
   storage as an int64 element count and its raw bytes.
+- tar (the first PyTorch releases): members ``storages`` (a count, then per storage a pickled
+  (key, location, type), an int64 count and the bytes), ``tensors`` (a count, then per tensor
+  a pickled (key, storage key, type) and its int32 rank, 4 pad bytes, int64 sizes, strides
+  and offset) and ``pickle`` (the dict, naming tensors by key).
 
 Unpickling runs whatever callables a file names. ``_SafeUnpickler`` resolves only the few
 names a state dict needs (an ordered dict, the tensor-rebuild functions, storage types) to
@@ -100,15 +104,17 @@ _ALLOWED = {
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    def __init__(self, file, storages, source):
+    def __init__(self, file, storages, source, tensors=None):
         super().__init__(file)
-        self._storages, self._source = storages, source
+        self._storages, self._source, self._tensors = storages, source, tensors
 
     def find_class(self, module, name):
         if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
         if module == "torch" and name in _STORAGE_DTYPES:
             return _StorageType(_STORAGE_DTYPES[name])
+        if module == "torch" and name.removesuffix("Tensor") + "Storage" in _STORAGE_DTYPES:
+            return _StorageType(_STORAGE_DTYPES[name.removesuffix("Tensor") + "Storage"])
         raise PthError(
             f"{self._source} names {module}.{name}, which a state dict never needs; refusing "
             "to load it (a pickle can run code). Load only weights from sources you trust, "
@@ -116,6 +122,12 @@ class _SafeUnpickler(pickle.Unpickler):
         )
 
     def persistent_load(self, pid):
+        if self._tensors is not None:  # The tar format names tensors by key.
+            if isinstance(pid, tuple):  # A module's source: a state dict has none.
+                return pid[0]
+            if pid not in self._tensors:
+                raise PthError(f"{self._source}: unknown tensor {str(pid)[:40]!r}")
+            return self._tensors[pid]
         if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
             raise PthError(f"{self._source}: unknown persistent id {str(pid)[:60]!r}")
         storage_type, key, numel = pid[1], str(pid[2]), pid[4]
@@ -128,9 +140,9 @@ class _SafeUnpickler(pickle.Unpickler):
         return self._storages[key]
 
 
-def _unpickle(data, storages, source):
+def _unpickle(data, storages, source, tensors=None):
     try:
-        return _SafeUnpickler(io.BytesIO(data), storages, source).load()
+        return _SafeUnpickler(io.BytesIO(data), storages, source, tensors).load()
     except PthError:
         raise
     except Exception as e:  # noqa: BLE001 (any malformed pickle: one clear message)
@@ -204,6 +216,43 @@ def _read_legacy(path):
     return obj
 
 
+def _read_tar(path):
+    def records(stream):
+        return _SafeUnpickler(stream, {}, path).load()
+
+    try:
+        with tarfile.open(path, "r:") as tar:
+            storages, tensors = {}, {}
+            stream = io.BytesIO(tar.extractfile("storages").read())
+            for _ in range(records(stream)):
+                key, _, storage_type = records(stream)
+                if not isinstance(storage_type, _StorageType):
+                    raise PthError(f"{path}: storage {key!r} has no known element type")
+                storage = _Storage(storage_type.dtype, key, 0)
+                storage.numel = struct.unpack("<q", stream.read(8))[0]
+                _attach(storage, stream.read(storage.numel * storage.dtype.itemsize), path)
+                storages[key] = storage
+            if records(stream):
+                raise PthError(f"{path}: storage views (torch < 0.4) are not supported")
+            stream = io.BytesIO(tar.extractfile("tensors").read())
+            for _ in range(records(stream)):
+                key, storage_key, _ = records(stream)
+                (rank,) = struct.unpack("<i", stream.read(4))
+                stream.read(4)  # The rank was once 8 bytes wide.
+                size = struct.unpack(f"<{rank}q", stream.read(8 * rank))
+                stride = struct.unpack(f"<{rank}q", stream.read(8 * rank))
+                (offset,) = struct.unpack("<q", stream.read(8))
+                if storage_key not in storages:
+                    raise PthError(f"{path}: tensor {key!r} names a missing storage")
+                tensors[key] = _Tensor(storages[storage_key], offset, size, stride)
+            data = tar.extractfile("pickle").read()
+    except PthError:
+        raise
+    except (KeyError, AttributeError, struct.error, tarfile.TarError, ValueError) as e:
+        raise PthError(f"{path} is a damaged tar-format PyTorch file ({e})") from None
+    return _unpickle(data, {}, path, tensors)
+
+
 def load_state_dict(path):
     """The tensors of a ``.pth`` file, by key.
 
@@ -221,10 +270,7 @@ def load_state_dict(path):
     if zipfile.is_zipfile(path):
         obj = _read_zip(path)
     elif tarfile.is_tarfile(path):
-        raise PthError(
-            f"{path} uses PyTorch's pre-2017 tar format; load it once with that PyTorch and "
-            "re-save it with torch.save(state_dict, path)"
-        )
+        obj = _read_tar(path)
     else:
         obj = _read_legacy(path)
     if isinstance(obj, dict) and not any(isinstance(v, _Tensor) for v in obj.values()):
@@ -241,65 +287,3 @@ def load_state_dict(path):
     if not tensors:
         raise PthError(f"{path} holds no tensors")
     return tensors
-
-
-def _binunicode(text):
-    data = text.encode("utf-8")
-    return b"X" + struct.pack("<I", len(data)) + data
-
-
-def _binint(value):
-    return b"J" + struct.pack("<i", value)
-
-
-def _tuple(items):
-    return b"(" + b"".join(items) + b"t"
-
-
-_ORDERED_DICT = b"ccollections\nOrderedDict\n)R"
-
-
-def _tensor_pickle(storage_key, array):
-    storage = _tuple(
-        [
-            _binunicode("storage"),
-            b"ctorch\nFloatStorage\n",
-            _binunicode(storage_key),
-            _binunicode("cpu"),
-            _binint(array.size),
-        ]
-    )
-    strides = [s // array.itemsize for s in array.strides]
-    arguments = _tuple(
-        [
-            storage + b"Q",  # BINPERSID: the storage, by key.
-            _binint(0),
-            _tuple([_binint(n) for n in array.shape]),
-            _tuple([_binint(s) for s in strides]),
-            b"\x89",  # requires_grad=False
-            _ORDERED_DICT,  # backward hooks
-        ]
-    )
-    return b"ctorch._utils\n_rebuild_tensor_v2\n" + arguments + b"R"
-
-
-def save_state_dict(state, path):
-    """Writes float32 arrays as a PyTorch state dict in the zip format that ``torch.load``
-    reads (also with ``weights_only=True``), without PyTorch.
-
-    Args:
-        state: {key: NumPy array}; written as contiguous float32 tensors, in this order.
-        path: the ``.pth`` file to write.
-    """
-    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in state.items()}
-    body = [b"\x80\x02", _ORDERED_DICT, b"("]
-    for index, (key, array) in enumerate(arrays.items()):
-        body += [_binunicode(key), _tensor_pickle(str(index), array)]
-    body += [b"u."]
-    prefix = "archive/"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr(prefix + "data.pkl", b"".join(body))
-        z.writestr(prefix + "byteorder", "little")
-        for index, array in enumerate(arrays.values()):
-            z.writestr(f"{prefix}data/{index}", array.astype("<f4").tobytes())
-        z.writestr(prefix + "version", "3\n")
