@@ -131,8 +131,9 @@ class DataConfig:
 
     dataset: str = option(
         "synthetic",
-        "'synthetic' (built in, no download), 'cycle_gan/<config>', or a folder "
-        "holding trainA/ and trainB/ (optionally testA/, testB/).",
+        "'synthetic' (built in, no download), 'cycle_gan/<config>', a folder holding "
+        "trainA/ and trainB/ (optionally testA/, testB/), or two classes of a labelled TFDS "
+        "dataset: tfds:<name>:<A>:<B> (e.g. tfds:mnist:0:1).",
     )
     data_dir: str | None = _free(None, "TFDS data directory (TFDS default if unset).")
     preprocess: str = option(

@@ -6,6 +6,7 @@ the frozen config back. Adding an option is one field in ``config.py`` and its u
 """
 
 import dataclasses
+import re
 import types
 
 from absl import flags
@@ -74,7 +75,8 @@ def config_from_flags(flag_values=flags.FLAGS):
         )
     train = parts["train"]
     if train["model_dir"] is None:
-        train["model_dir"] = f"runs/{parts['data']['dataset'].replace('/', '_')}"
+        # runs/cycle_gan_horse2zebra, runs/tfds_mnist_0_1: one safe path component.
+        train["model_dir"] = "runs/" + re.sub(r"[^\w.-]+", "_", parts["data"]["dataset"])
     return config_lib.Config(
         **{
             part.name: part.type(**parts[part.name])

@@ -12,6 +12,7 @@ from absl import logging
 from tf_cyclegan import conventions, errors, network
 from tf_cyclegan.data import (
     folders,
+    labelled,
     synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
 )
 
@@ -73,6 +74,8 @@ def get_builder(dataset, data_dir=None):
         ValueError: the name or config is unknown, or a folder lacks a domain.
         DataUnavailableError: not prepared, and the download server is unreachable.
     """
+    if dataset.startswith(labelled.PREFIX):
+        return labelled.builder(dataset, data_dir)
     if os.path.isdir(dataset):
         builder = folders.CycleGANFolder(config=folders.folder_config(dataset), data_dir=data_dir)
         if not builder.is_prepared():
