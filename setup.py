@@ -24,6 +24,8 @@ setuptools.setup(
         "pillow",
         # The runtime that phones run; export checks every .tflite in it.
         "ai-edge-litert>=2.0",
+        # translate --input=clip.mp4: reads and writes video with the ffmpeg binary it ships.
+        "imageio-ffmpeg>=0.5",
     ],
     extras_require={"test": ["pytest", "ruff"]},
 )

@@ -1,7 +1,8 @@
-r"""Translates images with a run directory, an exported SavedModel, or a .tflite file.
+r"""Translates images or a video with a run directory, an exported SavedModel, or a .tflite.
 
   python -m tf_cyclegan.translate --model=runs/synthetic --direction=a2b \
       --input=photos/ --output=translated/
+  python -m tf_cyclegan.translate --model=exported/h2z --input=clip.mp4 --output=zebra.mp4
 
 --model is a run directory, an export directory, a SavedModel or a .tflite file. Any size
 and the formats training reads (JPEG, PNG, BMP, GIF, PPM, TIFF, WebP; EXIF orientation
@@ -16,8 +17,12 @@ from tf_cyclegan import cli, shared_flags
 
 _MODEL = flags.DEFINE_string("model", None, "Run dir, SavedModel dir or .tflite.", required=True)
 _DIRECTION = shared_flags.define_direction("Which generator.")
-_INPUT = flags.DEFINE_string("input", None, "An image file or a folder of them.", required=True)
-_OUTPUT = flags.DEFINE_string("output", None, "Folder for the translated images.", required=True)
+_INPUT = flags.DEFINE_string(
+    "input", None, "An image file, a folder of them, or a video file.", required=True
+)
+_OUTPUT = flags.DEFINE_string(
+    "output", None, "Folder for the translated images (a video: its file or folder).", required=True
+)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 8, "Images per call, where sizes match.")
 _OVERWRITE = shared_flags.define_overwrite(
     "Replace output files that exist (inputs are never overwritten)."
@@ -38,6 +43,15 @@ def main(argv):
         _BATCH_SIZE.value,
         _OVERWRITE.value,
     )
+    if "video" in summary:
+        clip = summary["video"]
+        width, height = clip["size"]
+        audio = "with its audio" if clip["audio"] else "no audio track"
+        print(
+            f"Translated {clip['frames']} frames ({width}x{height}, {clip['fps']:g} fps, "
+            f"{audio}) to {clip['output']}."
+        )
+        return
     for path, reason in summary["skipped"]:
         print(f"skipped {path}: {reason}")
     print(

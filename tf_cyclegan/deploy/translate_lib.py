@@ -14,7 +14,7 @@ from PIL import Image
 
 from tf_cyclegan import errors
 from tf_cyclegan.data import image_files
-from tf_cyclegan.deploy import translators
+from tf_cyclegan.deploy import translators, video
 
 OUTPUT_SUFFIX = ".png"
 
@@ -93,6 +93,18 @@ def _save_png(image, path):
     os.replace(tmp, path)
 
 
+def _translate_video(model, direction, input_path, output, batch_size, overwrite):
+    translator = translators.load(model, direction)
+
+    def frames(batch):
+        if batch[0].size * len(batch) <= 3 * translator.budget.whole_pixels:
+            return translator(batch)
+        return [translator.translate_image(f, input_path) for f in batch]  # Large: tiles.
+
+    result = video.translate_video(frames, input_path, output, batch_size, overwrite)
+    return {"translated": result["frames"], "skipped": [], "video": result}
+
+
 def translate_paths(model, direction, input_path, output_dir, batch_size=8, overwrite=False):
     """Translates every image at ``input_path`` into ``output_dir`` (PNG, same stem).
 
@@ -103,6 +115,8 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
     """
     if batch_size < 1:
         raise errors.ConfigError(f"--batch_size={batch_size} must be at least 1")
+    if os.path.isfile(input_path) and video.is_video(input_path):
+        return _translate_video(model, direction, input_path, output_dir, batch_size, overwrite)
     paths = list_images(input_path)
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
