@@ -80,6 +80,16 @@ class VideoTest(tf.test.TestCase, parameterized.TestCase):
             self.assertEqual(f.read(), "mine")
         self.assertEqual(sorted(os.listdir(self.folder)), ["in.mp4", "out.mp4"])
 
+    def test_an_unreadable_video_is_one_line(self):
+        source = os.path.join(self.folder, "junk.mp4")
+        with open(source, "w") as f:
+            f.write("not a video")
+        with self.assertRaisesRegex(errors.ConfigError, r"not a readable video \([^\n]*\)$"):
+            translate_lib.translate_paths(
+                helpers.trained_run(), "a2b", source, os.path.join(self.folder, "o.mp4")
+            )
+        self.assertEqual(os.listdir(self.folder), ["junk.mp4"])
+
     def test_the_input_is_never_the_output(self):
         source = _clip(os.path.join(self.folder, "in.mp4"), audio=False)
         with self.assertRaisesRegex(errors.ConfigError, "is the input video"):

@@ -80,7 +80,10 @@ def translate_video(translate, input_path, output, batch_size=8, overwrite=False
     try:
         meta = next(reader)
     except (RuntimeError, OSError, StopIteration) as e:
-        raise errors.ConfigError(f"--input={input_path} is not a readable video ({e})") from None
+        lines = [line for line in str(e).splitlines() if line.strip()]  # ffmpeg's last word.
+        reason = lines[-1].strip(" )") if lines else type(e).__name__
+        message = f"--input={input_path} is not a readable video ({reason})"
+        raise errors.ConfigError(message) from None
     width, height = meta["size"]
     fps = meta["fps"]
     audio = has_audio(input_path)
