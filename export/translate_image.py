@@ -52,19 +52,28 @@ def windows(length, core):
     return out
 
 
+def resized(image, width, height, method=Image.BICUBIC):
+    """uint8 [h, w, c] (c: 3, or 1 for grayscale) resized to width x height."""
+    channels = image.shape[-1]
+    picture = Image.fromarray(image[..., 0] if channels == 1 else image)
+    return np.asarray(picture.resize((width, height), method)).reshape(height, width, channels)
+
+
 def translate_tiled(image, statistics_fn, tile_fn, budget):
-    """uint8 [h, w, 3] -> uint8, tile by tile with the statistics of a downscaled copy."""
+    """uint8 [h, w, c] -> uint8, tile by tile with the statistics of a downscaled copy."""
     (whole_pixels, core), (height, width) = budget, image.shape[:2]
     scale = math.sqrt(whole_pixels / (height * width))
     small = image
     if scale < 1:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
+        small_width, small_height = max(1, round(width * scale)), max(1, round(height * scale))
+        small = resized(image, small_width, small_height, Image.LANCZOS)
     statistics = statistics_fn(to_float(small)[np.newaxis])
-    out = np.empty_like(image)
+    out = None  # Allocated at the first tile: the output's channels may differ.
     for top, bottom, keep_top, keep_bottom in windows(height, core):
         for left, right, keep_left, keep_right in windows(width, core):
             y = tile_fn(to_float(image[np.newaxis, top:bottom, left:right]), statistics)[0]
+            if out is None:
+                out = np.empty((height, width, y.shape[-1]), np.uint8)
             out[keep_top:keep_bottom, keep_left:keep_right] = to_uint8(
                 y[keep_top - top : keep_bottom - top, keep_left - left : keep_right - left]
             )
@@ -118,13 +127,25 @@ def translate_tflite(path, image):
         )
     x = image
     if fixed:  # Fixed size: resize in, and back out below.
-        x = np.asarray(Image.fromarray(image).resize(tuple(detail["shape"][2:0:-1]), Image.BICUBIC))
+        x = resized(image, int(detail["shape"][2]), int(detail["shape"][1]))
     interpreter.resize_tensor_input(detail["index"], [1, *x.shape])  # Before allocating.
     interpreter.allocate_tensors()
     interpreter.set_tensor(detail["index"], to_float(x[np.newaxis]))
     interpreter.invoke()
     y = to_uint8(interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0])
-    return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
+    return resized(y, width, height)
+
+
+def input_channels(model, direction):
+    """3 (RGB) or 1 (grayscale): what the model's input holds."""
+    if model.endswith(".tflite"):
+        from ai_edge_litert.interpreter import Interpreter
+
+        return int(Interpreter(model_path=model).get_input_details()[0]["shape_signature"][-1])
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(model).signatures[direction]
+    return int(signature.structured_input_signature[1]["images"].shape[-1])
 
 
 def main():
@@ -139,13 +160,16 @@ def main():
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
+    channels = input_channels(args.model, args.direction)
     with Image.open(args.input) as f:
-        image = np.asarray(ImageOps.exif_transpose(f).convert("RGB"))  # As the user sees it.
+        upright = ImageOps.exif_transpose(f)  # As the user sees it.
+        image = np.asarray(upright.convert("L" if channels == 1 else "RGB"))
+    image = image.reshape(*image.shape[:2], channels)
     if args.model.endswith(".tflite"):
         out = translate_tflite(args.model, image)
     else:
         out = translate_saved_model(args.model, args.direction, image)
-    Image.fromarray(out).save(args.output)
+    Image.fromarray(out[..., 0] if out.shape[-1] == 1 else out).save(args.output)
     print(f"{args.input} ({image.shape[1]}x{image.shape[0]}) -> {args.output}")
 
 

@@ -9,7 +9,7 @@ from absl import flags
 from absl.testing import parameterized
 
 from tf_cyclegan import config as config_lib
-from tf_cyclegan import config_checks, config_flags
+from tf_cyclegan import config_checks, config_flags, errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,6 +61,17 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
     def test_a_value_outside_the_choices_is_refused(self):
         with self.assertRaises(flags.IllegalFlagValueError):
             _parse("--norm=group")
+
+    @parameterized.parameters(
+        (["--input_nc=2"], "--input_nc=2: images have 3 channels"),
+        (["--input_nc=1"], "--lambda_identity=0"),  # 1 -> 3 channels with the identity loss.
+    )
+    def test_channels_that_cannot_train_are_refused(self, argv, message):
+        with self.assertRaisesRegex(errors.ConfigError, message):
+            config_checks.validate(_parse(*argv))
+
+    def test_grayscale_to_rgb_trains_without_the_identity_loss(self):
+        config_checks.validate(_parse("--input_nc=1", "--lambda_identity=0"))
 
     @parameterized.parameters(sorted(glob.glob(os.path.join(ROOT, "flags", "*.cfg"))))
     def test_preset_parses_into_a_valid_config(self, path):

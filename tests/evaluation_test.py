@@ -3,7 +3,6 @@ import tempfile
 import time
 from unittest import mock
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
@@ -12,16 +11,6 @@ import helpers
 from tf_cyclegan import network, train_lib
 from tf_cyclegan.data import sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
-
-
-def _stand_in_inception():
-    """A small random network with Inception's interface: 299x299 [-1, 1] -> features."""
-    inputs = keras.Input((299, 299, 3))
-    x = keras.layers.Conv2D(
-        8, 7, strides=4, kernel_initializer=keras.initializers.RandomNormal(seed=1)
-    )(inputs)
-    outputs = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
-    return keras.Model(inputs, outputs)
 
 
 class EvaluationTest(tf.test.TestCase):
@@ -35,7 +24,7 @@ class EvaluationTest(tf.test.TestCase):
 
     def test_reports_fid_kid_cycle_and_ground_truth_for_both_directions(self):
         results = evaluate_lib.evaluate(
-            self.result["model"].translate, self.builder, 32, _stand_in_inception()
+            self.result["model"].translate, self.builder, 32, helpers.stand_in_inception()
         )
         for direction in ("a2b", "b2a"):
             for metric in ("fid", "kid", "kid_std", "cycle_mae", "mae", "psnr", "untranslated_mae"):

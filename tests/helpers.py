@@ -107,3 +107,15 @@ def checkpoint_values(model_dir):
     skip = ("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter/.ATTRIBUTES/VARIABLE_VALUE")
     names = [n for n, _ in tf.train.list_variables(path) if n not in skip]
     return {n: tf.train.load_variable(path, n) for n in names}
+
+
+def stand_in_inception():
+    """A small random network with Inception's interface: 299x299 [-1, 1] -> features."""
+    import keras
+
+    inputs = keras.Input((299, 299, 3))
+    x = keras.layers.Conv2D(
+        8, 7, strides=4, kernel_initializer=keras.initializers.RandomNormal(seed=1)
+    )(inputs)
+    outputs = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    return keras.Model(inputs, outputs)

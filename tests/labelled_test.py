@@ -111,6 +111,20 @@ class LabelledDomainsTest(tf.test.TestCase):
         result = train_lib.train(helpers.with_train_steps(config, 2))
         self.assertEqual(result["step"], 2)
 
+    def test_grayscale_digits_train_at_28_pixels_as_the_mnist_preset(self):
+        model_dir = os.path.join(tempfile.mkdtemp(), "run")
+        overrides = {
+            "data.dataset": "tfds:tiny_digits:0:1",
+            "data.data_dir": self.data_dir,
+            "data.load_size": 32,
+            "data.crop_size": 28,
+            "model.input_nc": 1,
+            "model.output_nc": 1,
+        }
+        result = train_lib.train(helpers.tiny_config(model_dir, **overrides))
+        self.assertEqual(result["model"].generator_a2b.outputs[0].shape[-1], 1)
+        self.assertTrue(np.isfinite(result["eval"]["a2b/cycle_mae"]))
+
 
 if __name__ == "__main__":
     tf.test.main()

@@ -80,6 +80,8 @@ class ModelConfig:
         choices=UPSAMPLE_MODES,
     )
     use_dropout: bool = option(False, "Dropout in the generators.")
+    input_nc: int = option(3, "Channels of domain A's images: 3 (RGB) or 1 (grayscale).")
+    output_nc: int = option(3, "Channels of domain B's images: 3 (RGB) or 1 (grayscale).")
     pytorch_compatible: bool = option(
         False,
         "The official PyTorch ResNet generators' numerics: padding=1 on the stride-2 "
@@ -91,6 +93,14 @@ class ModelConfig:
         "The generators the run holds: both when trained, one when imported from one file.",
         flag=False,
     )
+
+    def channels(self, domain):
+        """Channels of domain "a" (``input_nc``) or "b" (``output_nc``) images."""
+        return {"a": self.input_nc, "b": self.output_nc}[domain]
+
+    def direction_channels(self, direction):
+        """(input, output) channels of the generator for "a2b" or "b2a"."""
+        return self.channels(direction[0]), self.channels(direction[-1])
 
     @property
     def generator_directions(self):

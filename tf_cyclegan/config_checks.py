@@ -67,6 +67,17 @@ def validate(config):
         "batch_size": d.batch_size,
         "crop_size": d.crop_size,
     }
+    for flag in ("input_nc", "output_nc"):
+        if getattr(m, flag) not in (1, 3):
+            raise errors.ConfigError(
+                f"--{flag}={getattr(m, flag)}: images have 3 channels (RGB) or 1 (grayscale)"
+            )
+    if m.input_nc != m.output_nc and config.loss.lambda_identity > 0:
+        raise errors.ConfigError(
+            f"--input_nc={m.input_nc} --output_nc={m.output_nc}: the identity loss feeds each "
+            "generator images of its target domain, which needs equal channels; pass "
+            "--lambda_identity=0"
+        )
     for flag, value in positive.items():
         if value < 1:
             raise errors.ConfigError(f"--{flag}={value} must be at least 1")

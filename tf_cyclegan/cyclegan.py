@@ -26,7 +26,7 @@ class CycleGAN(tf.Module):
 
     Create it once; it enters ``strategy.scope()`` itself. Call ``train_step`` with an
     iterator over a distributed dataset of ``{"a": images_a, "b": images_b}`` batches,
-    each float32 [per_replica_batch, crop, crop, 3] in [-1, 1].
+    each float32 [per_replica_batch, crop, crop, channels of its domain] in [-1, 1].
 
     Args:
         config: a ``config.Config``.
@@ -46,13 +46,17 @@ class CycleGAN(tf.Module):
         crop = config.data.crop_size
         with self.strategy.scope(), distribute.dtype_policy(config.train.mixed_precision):
             model = config.model
-            self.generator_a2b = models.build_generator(model, 4 * seed + 1, "generator_a2b")
-            self.generator_b2a = models.build_generator(model, 4 * seed + 2, "generator_b2a")
+            self.generator_a2b = models.build_generator(
+                model, 4 * seed + 1, "generator_a2b", direction="a2b"
+            )
+            self.generator_b2a = models.build_generator(
+                model, 4 * seed + 2, "generator_b2a", direction="b2a"
+            )
             self.discriminator_a = models.build_discriminator(
-                model, 4 * seed + 3, "discriminator_a"
+                model, 4 * seed + 3, "discriminator_a", domain="a"
             )
             self.discriminator_b = models.build_discriminator(
-                model, 4 * seed + 4, "discriminator_b"
+                model, 4 * seed + 4, "discriminator_b", domain="b"
             )
             self.generator_optimizer = self._adam(steps_per_epoch)
             self.discriminator_optimizer = self._adam(steps_per_epoch)
@@ -64,8 +68,9 @@ class CycleGAN(tf.Module):
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
             pool = config.loss.pool_size
-            self.pool_a = image_pool.ImagePool(pool, (crop, crop, 3), replicas, seed, name="pool_a")
-            self.pool_b = image_pool.ImagePool(pool, (crop, crop, 3), replicas, seed + 1, "pool_b")
+            shape_a, shape_b = ((crop, crop, model.channels(d)) for d in "ab")
+            self.pool_a = image_pool.ImagePool(pool, shape_a, replicas, seed, name="pool_a")
+            self.pool_b = image_pool.ImagePool(pool, shape_b, replicas, seed + 1, "pool_b")
             # Keras 3 creates optimizer slots lazily; under a strategy (and before a restore)
             # they must exist up front.
             self.generator_optimizer.build(self.generator_variables)

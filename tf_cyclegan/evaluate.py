@@ -56,6 +56,7 @@ def main(argv):
         config.data.crop_size,
         model,
         directions=tuple(generators),
+        channels=(config.model.input_nc, config.model.output_nc),
     )
     out = os.path.join(_MODEL_DIR.value, run_dir.EVAL_FILE)
     run_dir.write_json(out, {"checkpoint": path, **results})

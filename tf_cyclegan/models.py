@@ -1,7 +1,8 @@
 """The generator and discriminator networks, as Keras functional models.
 
-Every network takes float images in [-1, 1] of shape [batch, height, width, 3] with any
-height and width the architecture allows, and returns float32 whatever the compute dtype.
+Every network takes float images in [-1, 1] of shape [batch, height, width, channels] (3 for
+RGB, 1 for grayscale) with any height and width the architecture allows, and returns float32
+whatever the compute dtype.
 """
 
 import keras
@@ -39,6 +40,7 @@ def resnet_generator(
     seed=None,
     name="resnet_generator",
     pytorch_compatible=False,
+    channels=(3, 3),
 ):
     """Johnson et al.'s ResNet generator: c7s1-ngf, d2ngf, d4ngf, R4ngf x n_blocks, u2ngf,
     ungf, c7s1-3, tanh.
@@ -49,7 +51,7 @@ def resnet_generator(
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     relu = keras.layers.ReLU
-    inputs = keras.Input(shape=(None, None, 3), name="images")
+    inputs = keras.Input(shape=(None, None, channels[0]), name="images")
     x = cg_layers.ReflectionPadding2D(3, name="stem_pad")(inputs)
     x = factory.conv(ngf, 7, name="stem_conv")(x)
     x = relu(name="stem_relu")(factory.norm_layer("stem_norm")(x))
@@ -74,7 +76,7 @@ def resnet_generator(
         x = _upsample(x, ngf * mult, factory, upsample, 3, f"up{i}", pytorch_compatible)
         x = relu(name=f"up{i}_relu")(factory.norm_layer(f"up{i}_norm")(x))
     x = cg_layers.ReflectionPadding2D(3, name="head_pad")(x)
-    x = factory.conv(3, 7, use_bias=True, name="head_conv")(x)
+    x = factory.conv(channels[1], 7, use_bias=True, name="head_conv")(x)
     outputs = keras.layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -90,6 +92,7 @@ def unet_generator(
     seed=None,
     name="unet_generator",
     pytorch_compatible=False,  # The U-Net already computes what the official one does.
+    channels=(3, 3),
 ):
     """Isola et al.'s U-Net generator with ``num_downs`` stride-2 levels and skip connections.
 
@@ -102,7 +105,7 @@ def unet_generator(
         raise ValueError(f"num_downs={num_downs} is too small; the U-Net needs at least 5")
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     outer = [ngf, ngf * 2, ngf * 4, ngf * 8] + [ngf * 8] * (num_downs - 4)
-    inputs = keras.Input(shape=(None, None, 3), name="images")
+    inputs = keras.Input(shape=(None, None, channels[0]), name="images")
     x = factory.conv(outer[0], 4, strides=2, padding="same", name="down0_conv")(inputs)
     skips = [x]
     for i in range(1, num_downs):
@@ -114,7 +117,7 @@ def unet_generator(
         skips.append(x)
     for i in reversed(range(num_downs)):
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
-        filters = 3 if i == 0 else outer[i - 1]
+        filters = channels[1] if i == 0 else outer[i - 1]
         if i == 0:
             x = _upsample(x, filters, factory, upsample, 4, name=f"up{i}")
             break
@@ -135,6 +138,7 @@ def nlayer_discriminator(
     init_gain=0.02,
     seed=None,
     name="patch_discriminator",
+    channels=3,
 ):
     """PatchGAN: logits for overlapping patches (70x70 receptive field with n_layers=3).
 
@@ -143,7 +147,7 @@ def nlayer_discriminator(
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     lrelu = keras.layers.LeakyReLU
     pad = keras.layers.ZeroPadding2D
-    inputs = keras.Input(shape=(None, None, 3), name="images")
+    inputs = keras.Input(shape=(None, None, channels), name="images")
     x = factory.conv(ndf, 4, strides=2, use_bias=True, name="conv0")(pad(1, name="pad0")(inputs))
     x = lrelu(0.2, name="lrelu0")(x)
     for n in range(1, n_layers + 1):
@@ -164,10 +168,11 @@ def pixel_discriminator(
     init_gain=0.02,
     seed=None,
     name="pixel_discriminator",
+    channels=3,
 ):
     """1x1 PixelGAN: one logit per pixel, [batch, height, width, 1]."""
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
-    inputs = keras.Input(shape=(None, None, 3), name="images")
+    inputs = keras.Input(shape=(None, None, channels), name="images")
     x = factory.conv(ndf, 1, use_bias=True, name="conv0")(inputs)
     x = keras.layers.LeakyReLU(0.2, name="lrelu0")(x)
     x = factory.conv(ndf * 2, 1, name="conv1")(x)
@@ -177,9 +182,11 @@ def pixel_discriminator(
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_generator(config, seed=None, name="generator"):
-    """Builds the generator that ``config`` (a ``ModelConfig``) names."""
+def build_generator(config, seed=None, name="generator", direction="a2b"):
+    """Builds the generator that ``config`` (a ``ModelConfig``) names, for ``direction``
+    (which decides its input and output channels)."""
     common = dict(
+        channels=config.direction_channels(direction),
         ngf=config.ngf,
         norm=config.norm,
         use_dropout=config.use_dropout,
@@ -201,9 +208,11 @@ def build_generator(config, seed=None, name="generator"):
     raise ValueError(f"unknown generator {config.generator!r}; expected one of {GENERATORS}")
 
 
-def build_discriminator(config, seed=None, name="discriminator"):
-    """Builds the discriminator that ``config`` (a ``ModelConfig``) names."""
+def build_discriminator(config, seed=None, name="discriminator", domain="a"):
+    """Builds the discriminator that ``config`` (a ``ModelConfig``) names, judging images of
+    ``domain`` ("a" or "b": their channels)."""
     common = dict(
+        channels=config.channels(domain),
         ndf=config.ndf,
         norm=config.norm,
         init_type=config.init_type,

@@ -242,7 +242,7 @@ def load_generators(model_dir, checkpoint=None):
 
     config = config_lib.load(model_dir)
     generators = {
-        d: models.build_generator(config.model, name=GENERATOR_KEYS[d])
+        d: models.build_generator(config.model, name=GENERATOR_KEYS[d], direction=d)
         for d in config.model.generator_directions
     }
     # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.

@@ -14,12 +14,15 @@ def grid(columns):
     """Lays out equally shaped image batches side by side, one row per example.
 
     Args:
-        columns: list of float32 [n, h, w, 3] in [-1, 1], e.g. [real_a, fake_b, rec_a].
+        columns: list of float32 [n, h, w, 3 or 1] in [-1, 1], e.g. [real_a, fake_b, rec_a];
+            grayscale columns are shown as RGB when the others are in colour.
 
     Returns:
-        uint8 [1, n * h, len(columns) * w, 3].
+        uint8 [1, n * h, len(columns) * w, 3] (1 channel when every column is grayscale).
     """
-    rows = tf.concat(columns, axis=2)  # [n, h, k*w, 3]
+    channels = max(c.shape[-1] for c in columns)
+    columns = [tf.image.grayscale_to_rgb(c) if c.shape[-1] < channels else c for c in columns]
+    rows = tf.concat(columns, axis=2)  # [n, h, k*w, channels]
     n, h, w, c = rows.shape
     return conventions.to_uint8(tf.reshape(rows, [1, n * h, w, c]))
 
@@ -37,7 +40,7 @@ def sample_grids(model, samples_a, samples_b):
 
     Args:
         model: a ``CycleGAN``.
-        samples_a, samples_b: float32 [n, h, w, 3] in [-1, 1].
+        samples_a, samples_b: float32 [n, h, w, channels of the domain] in [-1, 1].
 
     Returns:
         {"a2b": grid of real A | fake B | reconstructed A, "b2a": the other direction}.

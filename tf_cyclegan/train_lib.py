@@ -69,8 +69,10 @@ def _write_samples(model, samples, model_dir, step, writer):
 
 
 def _evaluate(model, builder, config, inception_model, writer, step):
+    channels = (config.model.input_nc, config.model.output_nc)
+    size = config.data.crop_size
     results = evaluate_lib.evaluate(
-        model.translate, builder, config.data.crop_size, inception_model
+        model.translate, builder, size, inception_model, channels=channels
     )
     with writer.as_default(step=step):
         for name, value in results.items():
@@ -153,12 +155,16 @@ def _setup(config, strategy, chief):
     epochs = config.optim.epochs + config.optim.epochs_decay
     total = cfg.train_steps if cfg.train_steps is not None else epochs * spe
 
+    channels = (config.model.input_nc, config.model.output_nc)
+    count, size = config.data.num_samples, config.data.crop_size
     samples = tuple(
-        pipeline.sample_images(builder, s, config.data.num_samples, config.data.crop_size)
-        for s in conventions.TEST_SPLITS
+        pipeline.sample_images(builder, split, count, size, ch)
+        for split, ch in zip(conventions.TEST_SPLITS, channels)
     )
     dataset = strategy.distribute_datasets_from_function(
-        lambda ctx: pipeline.train_dataset(builder, config.data, cfg.seed, global_batch, start, ctx)
+        lambda ctx: pipeline.train_dataset(
+            builder, config.data, cfg.seed, global_batch, start, ctx, channels
+        )
     )
     inception_model = None
     if chief and cfg.inception_weights:

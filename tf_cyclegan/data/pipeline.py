@@ -49,13 +49,14 @@ def preprocess(image, data_config, seed, resized=False):
     Then a random horizontal flip unless ``flip`` is off.
 
     Args:
-        image: uint8 [height, width, 3].
+        image: uint8 [height, width, channels] (3, or 1 for grayscale; static).
         data_config: a ``DataConfig``.
         seed: int32 [2], seeds the stateless crop and flip.
         resized: the image is already resized to load_size (cached resize_and_crop).
 
     Returns:
-        float32 [crop_size, crop_size, 3] in [-1, 1] (other sizes for varying-size modes).
+        float32 [crop_size, crop_size, channels] in [-1, 1] (other sizes for varying-size
+        modes).
     """
     mode, load, crop = data_config.preprocess, data_config.load_size, data_config.crop_size
     if mode not in PREPROCESS_MODES:
@@ -66,7 +67,8 @@ def preprocess(image, data_config, seed, resized=False):
     elif mode.startswith("scale_width"):
         x = _scale_width(x, load, crop)
     if mode.endswith("crop"):
-        x = tf.image.stateless_random_crop(_at_least(x, crop), [crop, crop, 3], seed=seed)
+        channels = image.shape[-1]
+        x = tf.image.stateless_random_crop(_at_least(x, crop), [crop, crop, channels], seed=seed)
     else:
         x = _round_to_multiple(x)
     if data_config.flip:
@@ -74,15 +76,26 @@ def preprocess(image, data_config, seed, resized=False):
     return conventions.to_float(x)
 
 
-def to_model_range(image, size):
-    """uint8 [h, w, 3] -> float32 [size, size, 3] in [-1, 1], bicubic resize, no augmentation."""
-    x = tf.clip_by_value(tf.image.resize(image, [size, size], method="bicubic"), 0.0, 255.0)
+def with_channels(image, channels):
+    """uint8 [h, w, 1 or 3] -> [h, w, channels]: luminance for gray, replicated for RGB."""
+    if image.shape[-1] == channels:
+        return image
+    if channels == 1:
+        return tf.image.rgb_to_grayscale(image)
+    return tf.image.grayscale_to_rgb(image)
+
+
+def to_model_range(image, size, channels=3):
+    """uint8 [h, w, 1 or 3] -> float32 [size, size, channels] in [-1, 1], bicubic resize, no
+    augmentation."""
+    x = tf.cast(with_channels(image, channels), tf.float32)
+    x = tf.clip_by_value(tf.image.resize(x, [size, size], method="bicubic"), 0.0, 255.0)
     return conventions.to_float(x)
 
 
-def decode(encoded):
-    """Encoded JPEG/PNG/BMP/GIF bytes -> uint8 [height, width, 3]."""
-    return tf.io.decode_image(encoded, channels=3, expand_animations=False)
+def decode(encoded, channels=3):
+    """Encoded JPEG/PNG/BMP/GIF bytes -> uint8 [height, width, channels] (3 or 1)."""
+    return tf.io.decode_image(encoded, channels=channels, expand_animations=False)
 
 
 def epoch_order(n, length, seed, epoch):
@@ -99,7 +112,9 @@ def epoch_order(n, length, seed, epoch):
     return tf.reshape(tf.argsort(noise, axis=1), [-1])[:length]
 
 
-def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, context=None):
+def train_dataset(
+    builder, data_config, seed, global_batch_size, start_step=0, context=None, channels=(3, 3)
+):
     """Unpaired training batches, resuming at ``start_step``.
 
     Each epoch is max(|A|, |B|) images per domain: the longer domain once in a fresh random
@@ -114,10 +129,11 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
         global_batch_size: images per domain per step, all replicas together.
         start_step: the first step to produce; earlier ones are skipped before decoding.
         context: a ``tf.distribute.InputContext`` or None.
+        channels: (domain A's, domain B's) image channels, 3 or 1.
 
     Returns:
-        A dataset of {"a": float32 [batch, crop, crop, 3], "b": same} in [-1, 1], with the
-        per-replica batch.
+        A dataset of {"a": float32 [batch, crop, crop, channels A], "b": same with channels
+        B} in [-1, 1], with the per-replica batch.
     """
     context = context or tf.distribute.InputContext()
     cap = data_config.max_dataset_size
@@ -127,11 +143,13 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     resized = data_config.cache and data_config.preprocess == "resize_and_crop"
     load = data_config.load_size
     domains = []
-    for split in conventions.TRAIN_SPLITS:
+    for split, ch in zip(conventions.TRAIN_SPLITS, channels):
         n = num_examples(builder, split, cap)
         ds = encoded(builder, split, cap)
         if resized:
-            ds = ds.map(lambda e: _decode_resized(e, load), num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.map(
+                lambda e, ch=ch: _decode_resized(e, load, ch), num_parallel_calls=tf.data.AUTOTUNE
+            )
         # batch(n + 1) reads to the end, so the cache is complete after one pull.
         domains.append((ds.cache().batch(n + 1), n))
 
@@ -152,7 +170,7 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     def augment(e, i, a, b):
         key = tf.cast(tf.stack([seed * 1_000_003 + e, 4 * i]), tf.int32)
         if not resized:
-            a, b = decode(a), decode(b)
+            a, b = decode(a, channels[0]), decode(b, channels[1])
         return {
             "a": preprocess(a, data_config, key, resized),
             "b": preprocess(b, data_config, key + [0, 2], resized),
@@ -164,33 +182,44 @@ def train_dataset(builder, data_config, seed, global_batch_size, start_step=0, c
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _decode_resized(encoded, size):
-    """Encoded bytes -> uint8 [size, size, 3], the deterministic part of resize_and_crop."""
-    return tf.cast(_resize(tf.cast(decode(encoded), tf.float32), size, size), tf.uint8)
+def _decode_resized(encoded, size, channels):
+    """Encoded bytes -> uint8 [size, size, channels], the deterministic part of
+    resize_and_crop."""
+    image = tf.cast(decode(encoded, channels), tf.float32)
+    return tf.cast(_resize(image, size, size), tf.uint8)
 
 
 def _slices(x):
     return tf.data.Dataset.from_tensor_slices(x)
 
 
-def sample_images(builder, split, count, size):
-    """The first ``count`` images of ``split``: float32 [count, size, size, 3] in [-1, 1]."""
-    ds = encoded(builder, split, count).map(lambda x: to_model_range(decode(x), size))
+def sample_images(builder, split, count, size, channels=3):
+    """The first ``count`` images of ``split``: float32 [count, size, size, channels] in
+    [-1, 1]."""
+    ds = encoded(builder, split, count).map(
+        lambda x: to_model_range(decode(x, channels), size, channels)
+    )
     return tf.concat(list(ds.batch(count).take(1)), axis=0)
 
 
-def paired_test_set(builder, split, size):
+def paired_test_set(builder, split, size, channels=(3, 3)):
     """Test images with their ground-truth translations, when the dataset has them.
 
+    Args:
+        channels: (the split's domain's, the other domain's) channels.
+
     Returns:
-        (images, truths) float32 [n, size, size, 3] in [-1, 1], or None when ``split`` has
-        no ``translation`` feature (every real dataset).
+        (images, truths) float32 [n, size, size, channels] in [-1, 1], or None when
+        ``split`` has no ``translation`` feature (every real dataset).
     """
     if "translation" not in builder.info.features:
         return None
     ds = builder.as_dataset(split=split, shuffle_files=False)
     ds = ds.map(
-        lambda ex: (to_model_range(ex["image"], size), to_model_range(ex["translation"], size))
+        lambda ex: (
+            to_model_range(ex["image"], size, channels[0]),
+            to_model_range(ex["translation"], size, channels[1]),
+        )
     )
     images, truths = zip(*ds.batch(256))
     return tf.concat(images, 0), tf.concat(truths, 0)

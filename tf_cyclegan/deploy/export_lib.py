@@ -41,16 +41,18 @@ class ExportConfig:
 
 
 def _held_out(config, split, count, size):
-    """Held-out images in [-1, 1], or seeded noise when the dataset is not available here."""
+    """Held-out images in [-1, 1] with their domain's channels, or seeded noise when the
+    dataset is not available here."""
     from tf_cyclegan.data import pipeline, sources
 
+    channels = config.model.channels(split[-1].lower())
     try:
         builder = sources.get_builder(config.data.dataset, config.data.data_dir)
-        return pipeline.sample_images(builder, split, count, size).numpy()
+        return pipeline.sample_images(builder, split, count, size, channels).numpy()
     except (sources.DataUnavailableError, ValueError, tf.errors.OpError) as e:
         logging.warning("Using random images for %s: the dataset is unavailable (%s)", split, e)
         rng = np.random.default_rng(0)
-        return rng.uniform(-1, 1, size=(count, size, size, 3)).astype(np.float32)
+        return rng.uniform(-1, 1, size=(count, size, size, channels)).astype(np.float32)
 
 
 def _validate(cfg):
@@ -196,7 +198,7 @@ def _export_pth(model_config, generators, staging, held_out):
         path = os.path.join(staging, f"{name}.pth")
         state = official.state_dict(generators[direction], model_config.generator)
         pth_writer.save_state_dict(state, path)
-        reread = models.build_generator(model_config)
+        reread = models.build_generator(model_config, direction=direction)
         official.assign(reread, pth.load_state_dict(path), model_config.generator)
         figures = parity.compare(expected, reread(images, training=False).numpy())
         parity.check(name, "pth", figures)

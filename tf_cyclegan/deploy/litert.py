@@ -42,6 +42,17 @@ class TfliteModel:
         return self._input["name"]
 
     @property
+    def channels(self):
+        """(input, output) channels: 3 for RGB, 1 for grayscale."""
+        tiled = self.tiled_direction()
+        if tiled:
+            runner = self.interpreter.get_signature_runner(f"{tiled}_tile")
+            outputs = runner.get_output_details()
+            return int(self._input["shape_signature"][-1]), int(outputs["images"]["shape"][-1])
+        output = self.interpreter.get_output_details()[0]
+        return int(self._input["shape_signature"][-1]), int(output["shape_signature"][-1])
+
+    @property
     def fixed_size(self):
         """(height, width) the file was converted for, or None when any size runs."""
         if self._input["shape_signature"][1] > 0:

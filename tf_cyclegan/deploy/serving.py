@@ -1,14 +1,15 @@
 """The serving graph: both generators behind size-agnostic uint8 and float signatures.
 
-Signatures (the contract in export/README.md):
-- ``a2b`` / ``b2a``: ``images`` uint8 [batch, height, width, 3], any height and width >= 1
-  -> ``images`` uint8 of the same shape.
-- ``a2b_float`` / ``b2a_float``: ``images`` float32 [batch, height, width, 3] in [-1, 1]
-  -> float32 of the same shape in [-1, 1].
+Signatures (the contract in export/README.md); ``c`` is 3 for RGB domains, 1 for grayscale
+ones (``--input_nc``/``--output_nc``), the output's ``c`` that of the target domain:
+- ``a2b`` / ``b2a``: ``images`` uint8 [batch, height, width, c], any height and width >= 1
+  -> ``images`` uint8 [batch, height, width, c].
+- ``a2b_float`` / ``b2a_float``: ``images`` float32 [batch, height, width, c] in [-1, 1]
+  -> float32 of the same height and width in [-1, 1].
 - ``a2b_statistics`` / ``b2a_statistics`` (ResNet generators): ``images`` float32
-  [1, height, width, 3] -> ``statistics`` float32 [k]: every instance norm's per-channel
+  [1, height, width, c] -> ``statistics`` float32 [k]: every instance norm's per-channel
   mean and variance for that image, concatenated in layer order.
-- ``a2b_tile`` / ``b2a_tile``: ``images`` float32 [1, height, width, 3] and ``statistics``
+- ``a2b_tile`` / ``b2a_tile``: ``images`` float32 [1, height, width, c] and ``statistics``
   -> ``images``: the translation with every instance norm using the given statistics. A large
   photo is translated as overlapping tiles sharing the statistics of a downscaled copy
   (``tiling.py``): bounded memory at any size.
@@ -37,10 +38,11 @@ def pad_to_multiple(images, multiple, minimum):
     """Pads height and width up to a multiple of ``multiple`` (and at least ``minimum``).
 
     Args:
-        images: float32 [batch, height, width, 3].
+        images: float32 [batch, height, width, channels], channels static.
 
     Returns:
-        (padded float32 [batch, H, W, 3], height, width) with the original height, width.
+        (padded float32 [batch, H, W, channels], height, width) with the original height,
+        width.
     """
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
@@ -55,7 +57,7 @@ def pad_to_multiple(images, multiple, minimum):
         step_w = tf.minimum(target_w - w, w)
         x = tf.pad(x, [[0, 0], [0, step_h], [0, step_w], [0, 0]], mode="SYMMETRIC")
     # An explicit channel count keeps the graph free of dynamic-channel ops (TFLite builtins).
-    x = tf.reshape(x, tf.stack([shape[0], target_h, target_w, 3]))
+    x = tf.reshape(x, tf.stack([shape[0], target_h, target_w, images.shape[-1]]))
     return x, height, width
 
 
@@ -81,9 +83,10 @@ class Translator(tf.Module):
             setattr(
                 self, f"weights_{direction}", [v.value for v in generators[direction].variables]
             )
-        float_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
-        uint8_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
         for direction in self.directions:
+            channels = self.channels(direction)[0]
+            float_spec = tf.TensorSpec([None, None, None, channels], tf.float32, name="images")
+            uint8_spec = tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")
             run_float = self._float_fn(direction)
             setattr(
                 self, f"{direction}_float", tf.function(run_float, input_signature=[float_spec])
@@ -93,9 +96,10 @@ class Translator(tf.Module):
         self.tileable = tileable
         if tileable:
             self._statistics_sizes = {d: self._statistics_layout(d) for d in self.directions}
-            one_image = tf.TensorSpec([1, None, None, 3], tf.float32, name="images")
             stats_spec = tf.TensorSpec([None], tf.float32, name="statistics")
             for direction in self.directions:
+                channels = self.channels(direction)[0]
+                one_image = tf.TensorSpec([1, None, None, channels], tf.float32, name="images")
                 setattr(
                     self,
                     f"{direction}_statistics",
@@ -106,6 +110,11 @@ class Translator(tf.Module):
                     f"{direction}_tile",
                     tf.function(self._tile_fn(direction), input_signature=[one_image, stats_spec]),
                 )
+
+    def channels(self, direction):
+        """(input, output) channels of ``direction``'s generator: 3 (RGB) or 1 (grayscale)."""
+        generator = self._generator(direction)
+        return int(generator.inputs[0].shape[-1]), int(generator.outputs[0].shape[-1])
 
     def _float_fn(self, direction):
         generator = self._generator(direction)
@@ -120,7 +129,8 @@ class Translator(tf.Module):
     def _statistics_layout(self, direction):
         """The channel count of each instance norm, in call order."""
         with layers.instance_norm_statistics() as statistics:
-            self._generator(direction)(tf.zeros([1, 16, 16, 3]), training=False)
+            channels = self.channels(direction)[0]
+            self._generator(direction)(tf.zeros([1, 16, 16, channels]), training=False)
         return [int(mean.shape[-1]) for mean, _ in statistics.recorded]
 
     def _statistics_fn(self, direction):
@@ -169,11 +179,12 @@ class Translator(tf.Module):
             size: a fixed height and width (a valid multiple: no padding ops), or None for a
                 dynamic size (padded and cropped in the graph).
         """
+        channels = self.channels(direction)[0]
         if size is None:
-            spec = tf.TensorSpec([1, None, None, 3], tf.float32, name=f"{direction}_images")
+            spec = tf.TensorSpec([1, None, None, channels], tf.float32, name=f"{direction}_images")
             return tf.function(self._float_fn(direction)).get_concrete_function(spec)
         generator = self._generator(direction)
-        spec = tf.TensorSpec([1, size, size, 3], tf.float32, name=f"{direction}_images")
+        spec = tf.TensorSpec([1, size, size, channels], tf.float32, name=f"{direction}_images")
         run = tf.function(lambda images: {"images": generator(images, training=False)})
         return run.get_concrete_function(spec)
 

@@ -94,35 +94,38 @@ def check_size(height, width, path=""):
 
 
 def downscale(image, pixels):
-    """``image`` (uint8 [h, w, 3]) resized to at most ``pixels`` pixels, aspect kept."""
-    height, width = image.shape[:2]
+    """``image`` (uint8 [h, w, c]) resized to at most ``pixels`` pixels, aspect kept."""
+    height, width, channels = image.shape
     scale = math.sqrt(pixels / (height * width))
     if scale >= 1:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(image).resize(size, Image.LANCZOS))
+    resized = Image.fromarray(image[..., 0] if channels == 1 else image).resize(size, Image.LANCZOS)
+    return np.asarray(resized).reshape(size[1], size[0], channels)
 
 
 def translate(image, statistics_fn, tile_fn, budget=TENSORFLOW):
     """Translates one image of any size through overlapping tiles.
 
     Args:
-        image: uint8 [height, width, 3].
-        statistics_fn: float32 [1, h, w, 3] in [-1, 1] -> float32 [k] statistics.
-        tile_fn: (float32 [1, h, w, 3], statistics) -> float32 [1, h, w, 3] in [-1, 1].
+        image: uint8 [height, width, c] (c: the model's input channels, 3 or 1).
+        statistics_fn: float32 [1, h, w, c] in [-1, 1] -> float32 [k] statistics.
+        tile_fn: (float32 [1, h, w, c], statistics) -> float32 [1, h, w, c'] in [-1, 1].
         budget: the runtime's ``Budget``.
 
     Returns:
-        uint8 [height, width, 3].
+        uint8 [height, width, c'].
     """
     statistics = statistics_fn(
         conventions.to_float(downscale(image, budget.whole_pixels))[np.newaxis]
     )
-    out = np.empty_like(image)
+    out = None  # The output's channels may differ from the input's: allocated at tile one.
     for top, bottom, keep_top, keep_bottom in windows(image.shape[0], budget.tile_core):
         for left, right, keep_left, keep_right in windows(image.shape[1], budget.tile_core):
             window = conventions.to_float(image[np.newaxis, top:bottom, left:right])
             y = tile_fn(window, statistics)[0]
+            if out is None:
+                out = np.empty((*image.shape[:2], y.shape[-1]), np.uint8)
             out[keep_top:keep_bottom, keep_left:keep_right] = conventions.to_uint8(
                 y[keep_top - top : keep_bottom - top, keep_left - left : keep_right - left]
             )

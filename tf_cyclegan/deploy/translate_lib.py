@@ -60,13 +60,14 @@ def _check_outputs(outputs, overwrite):
         )
 
 
-def _batches(paths, batch_size, max_pixels, skipped):
-    """Yields (paths, uint8 [n, h, w, 3]): consecutive readable same-size images, as many
-    as ``batch_size`` and ``max_pixels`` allow (a large photo comes alone)."""
+def _batches(paths, batch_size, max_pixels, skipped, prepare):
+    """Yields (paths, uint8 [n, h, w, c]): consecutive readable same-size images, as many
+    as ``batch_size`` and ``max_pixels`` allow (a large photo comes alone), each passed
+    through ``prepare`` (RGB -> the model's channels)."""
     run_paths, run_images = [], []
     for path in paths:
         try:
-            image = image_files.read_image(path)
+            image = prepare(image_files.read_image(path))
         except Image.DecompressionBombError as e:  # Past tiling.MAX_PIXELS.
             logging.warning("Skipping %s: %s; downscale or crop it first", path, e)
             skipped.append((path, f"too large: {e}; downscale or crop it first"))
@@ -88,8 +89,9 @@ def _batches(paths, batch_size, max_pixels, skipped):
 
 
 def _save_png(image, path):
+    """uint8 [h, w, 3] (RGB) or [h, w, 1] (grayscale), written atomically."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    Image.fromarray(image).save(tmp, format="PNG")
+    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp, format="PNG")
     os.replace(tmp, path)
 
 
@@ -97,9 +99,12 @@ def _translate_video(model, direction, input_path, output, batch_size, overwrite
     translator = translators.load(model, direction)
 
     def frames(batch):
-        if batch[0].size * len(batch) <= 3 * translator.budget.whole_pixels:
-            return translator(batch)
-        return [translator.translate_image(f, input_path) for f in batch]  # Large: tiles.
+        batch = np.stack([translator.prepare(f) for f in batch])
+        if batch[0].shape[0] * batch[0].shape[1] * len(batch) <= translator.budget.whole_pixels:
+            out = np.asarray(translator(batch))
+        else:  # Large frames: whole or in tiles, one by one.
+            out = np.stack([translator.translate_image(f, input_path) for f in batch])
+        return np.repeat(out, 3, axis=-1) if out.shape[-1] == 1 else out  # Video is RGB.
 
     result = video.translate_video(frames, input_path, output, batch_size, overwrite)
     return {"translated": result["frames"], "skipped": [], "video": result}
@@ -124,7 +129,7 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
     os.makedirs(output_dir, exist_ok=True)
     skipped, done = [], 0
     budget = translator.budget.whole_pixels
-    for batch_paths, images in _batches(paths, batch_size, budget, skipped):
+    for batch_paths, images in _batches(paths, batch_size, budget, skipped, translator.prepare):
         if len(images) == 1:  # Possibly a large photo: whole or tiled, as its size needs.
             translated = [translator.translate_image(images[0], batch_paths[0])]
         else:

@@ -22,12 +22,13 @@ class Translator:
     """One direction of a model.
 
     Attributes:
-        whole: uint8 [n, h, w, 3] -> uint8 [n, h, w, 3], the images translated whole.
-        statistics: float32 [1, h, w, 3] in [-1, 1] -> float32 [k] instance-norm
+        whole: uint8 [n, h, w, c] -> uint8 [n, h, w, c'], the images translated whole.
+        statistics: float32 [1, h, w, c] in [-1, 1] -> float32 [k] instance-norm
             statistics, or None where the model has no tiled form.
-        tile: (float32 [1, h, w, 3], statistics) -> float32 [1, h, w, 3] in [-1, 1].
+        tile: (float32 [1, h, w, c], statistics) -> float32 [1, h, w, c'] in [-1, 1].
         fixed_size: the model resizes every image to its own size (memory is bounded).
         budget: how much of a photo its runtime translates at once.
+        channels: (c, c'): 3 for RGB, 1 for grayscale.
     """
 
     whole: Callable
@@ -35,12 +36,19 @@ class Translator:
     tile: Callable | None = None
     fixed_size: bool = False
     budget: tiling.Budget = tiling.TENSORFLOW
+    channels: tuple = (3, 3)
 
     def __call__(self, images):
         return self.whole(images)
 
+    def prepare(self, rgb):
+        """uint8 [h, w, 3] RGB -> the model's input channels (luminance for grayscale)."""
+        if self.channels[0] == 3:
+            return rgb
+        return np.asarray(Image.fromarray(rgb).convert("L"))[..., np.newaxis]
+
     def translate_image(self, image, path=""):
-        """uint8 [h, w, 3] -> uint8 [h, w, 3]: whole if small enough, else in tiles."""
+        """uint8 [h, w, c] -> uint8 [h, w, c']: whole if small enough, else in tiles."""
         height, width = image.shape[:2]
         tiling.check_size(height, width, path)
         if height * width <= self.budget.whole_pixels or self.fixed_size:
@@ -104,7 +112,14 @@ def _from_functions(functions, direction, source):
     held = [d for d in serving.DIRECTIONS if d in functions]
     run_dir.require_direction(held, direction, source)
     whole = functions[direction]
-    translator = Translator(lambda images: whole(images=tf.constant(images))["images"].numpy())
+    concrete = whole if hasattr(whole, "structured_outputs") else whole.get_concrete_function()
+    channels = (
+        int(tf.nest.flatten(concrete.structured_input_signature)[0].shape[-1]),
+        int(concrete.structured_outputs["images"].shape[-1]),
+    )
+    translator = Translator(
+        lambda images: whole(images=tf.constant(images))["images"].numpy(), channels=channels
+    )
     if f"{direction}_tile" not in functions:  # A U-Net, or exported before tiling existed.
         return translator
     statistics, tile = functions[f"{direction}_statistics"], functions[f"{direction}_tile"]
@@ -156,19 +171,24 @@ def _from_tflite(path, direction):
 
     def translate_one(image):
         height, width = image.shape[:2]
-        x = image
-        if size:  # A fixed-size model: resize in and back out.
-            x = np.asarray(Image.fromarray(image).resize(size[::-1], Image.BICUBIC))
+        x = _resized(image, size) if size else image  # A fixed-size model: resize in and out.
         y = conventions.to_uint8(model.run(conventions.to_float(x[np.newaxis])))[0]
-        if size:
-            return np.asarray(Image.fromarray(y).resize((width, height), Image.BICUBIC))
-        return y
+        return _resized(y, (height, width)) if size else y
 
     return Translator(
         lambda images: np.stack([translate_one(x) for x in images]),
         fixed_size=size is not None,
         budget=tiling.LITERT,
+        channels=model.channels,
     )
+
+
+def _resized(image, size):
+    """uint8 [h, w, c] bicubically resized to ``size`` (height, width)."""
+    channels = image.shape[-1]
+    picture = Image.fromarray(image[..., 0] if channels == 1 else image)
+    resized = np.asarray(picture.resize(size[::-1], Image.BICUBIC))
+    return resized.reshape(*size, channels)
 
 
 def _tiled_tflite(model):
@@ -182,4 +202,6 @@ def _tiled_tflite(model):
             ]
         )
 
-    return Translator(whole, model.statistics, model.tile, budget=tiling.LITERT)
+    return Translator(
+        whole, model.statistics, model.tile, budget=tiling.LITERT, channels=model.channels
+    )

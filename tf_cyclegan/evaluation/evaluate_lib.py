@@ -11,9 +11,9 @@ DIRECTIONS = tuple(
 )
 
 
-def _test_images(builder, split, size):
+def _test_images(builder, split, size, channels):
     n = sources.num_examples(builder, split)
-    return pipeline.sample_images(builder, split, n, size)
+    return pipeline.sample_images(builder, split, n, size, channels)
 
 
 def _batched(fn, images, batch_size=8):
@@ -21,7 +21,14 @@ def _batched(fn, images, batch_size=8):
     return tf.concat(parts, axis=0)
 
 
-def evaluate(translate, builder, size, inception_model=None, directions=conventions.DIRECTIONS):
+def evaluate(
+    translate,
+    builder,
+    size,
+    inception_model=None,
+    directions=conventions.DIRECTIONS,
+    channels=(3, 3),
+):
     """All metrics of ``directions`` on the full test splits.
 
     Args:
@@ -30,6 +37,7 @@ def evaluate(translate, builder, size, inception_model=None, directions=conventi
         size: the square size images are resized to (the training crop size).
         inception_model: from ``inception.load()``, or None to skip FID and KID.
         directions: the directions ``translate`` can do; the cycle error needs both.
+        channels: (domain A's, domain B's) image channels, 3 or 1.
 
     Returns:
         {"a2b/cycle_mae": ..., "a2b/fid": ..., "a2b/kid": ..., "a2b/kid_std": ...,
@@ -41,10 +49,12 @@ def evaluate(translate, builder, size, inception_model=None, directions=conventi
 
     results = {}
     fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in directions}
+    by_domain = dict(zip("ab", channels))
     for direction, source_split, target_split in DIRECTIONS:
         if direction not in fns:
             continue
-        source = _test_images(builder, source_split, size)
+        pair = (by_domain[direction[0]], by_domain[direction[-1]])
+        source = _test_images(builder, source_split, size, pair[0])
         fake = _batched(fns[direction], source)
         back = "b2a" if direction == "a2b" else "a2b"
         if back in fns:
@@ -52,13 +62,13 @@ def evaluate(translate, builder, size, inception_model=None, directions=conventi
             cycle = float(tf.reduce_mean(tf.abs(reconstructed - source)))
             results[f"{direction}/cycle_mae"] = cycle
         if inception_model is not None:
-            target = _test_images(builder, target_split, size)
+            target = _test_images(builder, target_split, size, pair[1])
             fake_features = inception.features(inception_model, fake.numpy())
             real_features = inception.features(inception_model, target.numpy())
             results[f"{direction}/fid"] = fid.fid(fake_features, real_features)
             kid_mean, kid_std = fid.kid(fake_features, real_features)
             results[f"{direction}/kid"], results[f"{direction}/kid_std"] = kid_mean, kid_std
-        pairs = pipeline.paired_test_set(builder, source_split, size)
+        pairs = pipeline.paired_test_set(builder, source_split, size, pair)
         if pairs is not None:
             error = metrics.paired_translation_error(fns[direction], *pairs)
             results.update({f"{direction}/{k}": v for k, v in error.items()})

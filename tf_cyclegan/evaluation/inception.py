@@ -47,11 +47,14 @@ def load(weights_path=None):
 
 
 def features(model, images, batch_size=25):
-    """float32 [n, h, w, 3] in [-1, 1] -> float64 [n, 2048] pool features.
+    """float32 [n, h, w, 3 or 1] in [-1, 1] -> float64 [n, 2048] pool features.
 
     Images are resized to 299x299 bilinearly, as pytorch-fid does; Inception's own
-    preprocessing maps pixels to [-1, 1], which is already our range.
+    preprocessing maps pixels to [-1, 1], which is already our range. Grayscale images are
+    replicated to three channels, as FID on grayscale datasets (MNIST) is usually computed.
     """
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
     run = tf.function(lambda x: model(tf.image.resize(x, [299, 299], "bilinear"), training=False))
     chunks = [run(images[i : i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
     return np.concatenate(chunks).astype(np.float64)

@@ -134,7 +134,9 @@ def import_checkpoints(cfg):
     )
     keras_generators = {}
     for direction, state in states.items():
-        net = models.build_generator(config.model, name=run_dir.GENERATOR_KEYS[direction])
+        net = models.build_generator(
+            config.model, name=run_dir.GENERATOR_KEYS[direction], direction=direction
+        )
         official.assign(net, state, generator, dropout)
         keras_generators[direction] = net
     record = {
