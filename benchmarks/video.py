@@ -61,8 +61,8 @@ def main(argv):
         command = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi"]
         command += ["-i", source, "-frames:v", str(FRAMES), "-pix_fmt", "yuv420p", clip]
         subprocess.run(command, check=True)
-        for form, model in forms.items():
-            out = os.path.join(work, f"{name}_{form.split()[0]}_{form.split()[1]}.mp4")
+        for index, (form, model) in enumerate(forms.items()):
+            out = os.path.join(work, f"{name}_{index}.mp4")
             start = time.perf_counter()
             summary = translate_lib.translate_paths(model, "a2b", clip, out, batch_size=4)
             rate = summary["translated"] / (time.perf_counter() - start)
