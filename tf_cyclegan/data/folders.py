@@ -23,6 +23,16 @@ from tf_cyclegan.data import image_files
 SPLITS = conventions.SPLITS
 
 
+def domain_features(channels=3):
+    """What a two-domain dataset holds per example: the image and its domain, "A" or "B"."""
+    return tfds.features.FeaturesDict(
+        {
+            "image": tfds.features.Image(shape=(None, None, channels)),
+            "label": tfds.features.ClassLabel(names=["A", "B"]),
+        }
+    )
+
+
 def _examples(folder, split, label, skipped, keep=None):
     """Yields TFDS examples for the images in ``folder``; raises if none are readable."""
     count = 0
@@ -107,12 +117,7 @@ class CycleGANFolder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return tfds.core.DatasetInfo(
             builder=self,
             description=f"CycleGAN images from {self.builder_config.root}",
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(),
-                    "label": tfds.features.ClassLabel(names=["A", "B"]),
-                }
-            ),
+            features=domain_features(),
             supervised_keys=("image", "label"),
         )
 

@@ -24,6 +24,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from tf_cyclegan import errors, network
+from tf_cyclegan.data import folders
 
 PREFIX = "tfds:"
 # TFDS downloads most datasets from their authors' servers, and many from its own mirror.
@@ -120,12 +121,7 @@ class LabelledDomains(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return tfds.core.DatasetInfo(
             builder=self,
             description=f"Two domains of {self.builder_config.dataset}",
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(None, None, self.builder_config.channels)),
-                    "label": tfds.features.ClassLabel(names=["A", "B"]),
-                }
-            ),
+            features=folders.domain_features(self.builder_config.channels),
         )
 
     def _split_generators(self, dl_manager):
