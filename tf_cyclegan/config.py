@@ -18,7 +18,10 @@ CONFIG_FILE = run_dir.CONFIG_FILE
 
 # The choices of every enumerated option: the one definition (the modules that implement
 # them import these).
-GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
+TEACHER_GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
+# Phone-size students (mobile/students.py PRESETS); ``distill`` trains them from a teacher.
+STUDENT_GENERATORS = ("mobile_s", "mobile_m")
+GENERATORS = TEACHER_GENERATORS + STUDENT_GENERATORS
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 UPSAMPLE_MODES = ("transpose", "resize_conv")
 NORM_TYPES = ("instance", "batch", "none")
@@ -213,6 +216,36 @@ class TrainConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DistillConfig:
+    """Distillation of a teacher run's generators into students (``distill`` only).
+
+    The student's objective per direction: ``lambda_output`` x L1 to the teacher's output,
+    ``lambda_feature`` x MSE between the teacher's bottleneck features and a learned 1x1
+    projection of the student's, and ``lambda_adversarial`` x the adversarial loss of a
+    discriminator that judges teacher outputs real and student outputs fake (started from the
+    teacher run's discriminator where it has one).
+    """
+
+    teacher: str | None = option(
+        None, "The teacher: a run directory of train or import_torch (distill only)."
+    )
+    teacher_checkpoint: str | None = option(
+        None, "The teacher's checkpoint the run distills (recorded at its start).", flag=False
+    )
+    lambda_output: float = option(10.0, "Weight of the L1 distance to the teacher's output.")
+    lambda_feature: float = option(
+        1.0, "Weight of the bottleneck-feature distance (ResNet teachers; 0 disables)."
+    )
+    lambda_adversarial: float = option(1.0, "Weight of the adversarial term (0 disables).")
+
+
+# The parts of Config that ``train`` and ``distill`` take flags for (a distillation's model
+# and objective settings come from its teacher).
+TRAIN_PARTS = ("model", "loss", "optim", "data", "train")
+DISTILL_PARTS = ("optim", "data", "train", "distill")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """Everything a run needs."""
 
@@ -221,6 +254,11 @@ class Config:
     optim: OptimConfig = OptimConfig()
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
+    distill: DistillConfig = DistillConfig()
+
+    @property
+    def is_distillation(self):
+        return self.distill.teacher is not None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

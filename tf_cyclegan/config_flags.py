@@ -15,11 +15,12 @@ from tf_cyclegan import config as config_lib
 from tf_cyclegan import shared_flags
 
 
-def fields():
-    """[(part name, dataclasses.Field)] for every option that has a flag."""
+def fields(parts=config_lib.TRAIN_PARTS):
+    """[(part name, dataclasses.Field)] for every option of ``parts`` that has a flag."""
     return [
         (part.name, field)
         for part in dataclasses.fields(config_lib.Config)
+        if part.name in parts
         for field in dataclasses.fields(part.type)
         if field.metadata.get("flag") is not False
     ]
@@ -36,9 +37,10 @@ def _base_type(field):
     return field.type
 
 
-def define_flags(flag_values=flags.FLAGS):
-    """Defines one flag per option on ``flag_values``. Call once, at a binary's import."""
-    for _, field in fields():
+def define_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
+    """Defines one flag per option of ``parts`` (names of ``config.Config``'s parts) on
+    ``flag_values``. Call once, at a binary's import."""
+    for _, field in fields(parts):
         name, meta, default = flag_name(field), field.metadata, field.default
         kind = _base_type(field)
         if name == "model_dir":
@@ -65,21 +67,22 @@ def define_flags(flag_values=flags.FLAGS):
     flag_values.set_default("model_dir", None)
 
 
-def config_from_flags(flag_values=flags.FLAGS):
-    """Builds the frozen ``config.Config`` from parsed flags."""
-    parts = {}
-    for part, field in fields():
+def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
+    """Builds the frozen ``config.Config`` from parsed flags of ``parts``; the other parts
+    take their defaults."""
+    parts = {name: {} for name in parts}
+    for part, field in fields(parts):
         value = flag_values[flag_name(field)].value
         parts.setdefault(part, {})[field.name] = (
             not value if field.metadata.get("invert") else value
         )
     train = parts["train"]
-    if train["model_dir"] is None:
+    if train.get("model_dir", "") is None:
         # runs/cycle_gan_horse2zebra, runs/tfds_mnist_0_1: one safe path component.
         train["model_dir"] = "runs/" + re.sub(r"[^\w.-]+", "_", parts["data"]["dataset"])
     return config_lib.Config(
         **{
-            part.name: part.type(**parts[part.name])
+            part.name: part.type(**parts.get(part.name, {}))
             for part in dataclasses.fields(config_lib.Config)
         }
     )

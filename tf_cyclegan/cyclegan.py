@@ -5,20 +5,10 @@ Naming (paper mapping in the package docstring): ``generator_a2b`` (G), ``genera
 The attribute names are checkpoint keys, an API that export restores from.
 """
 
-import threading
-
 import keras
 import tensorflow as tf
 
-from tf_cyclegan import distribute, image_pool, losses, models, schedules
-
-
-class _PerReplica:
-    """Compiled functions by replica; a plain object, so checkpoints do not track it."""
-
-    def __init__(self):
-        self.functions = {}
-        self.lock = threading.Lock()  # Mirrored replicas trace in threads of their own.
+from tf_cyclegan import distribute, image_pool, losses, models, schedules, summaries
 
 
 class CycleGAN(tf.Module):
@@ -75,26 +65,15 @@ class CycleGAN(tf.Module):
             # they must exist up front.
             self.generator_optimizer.build(self.generator_variables)
             self.discriminator_optimizer.build(self.discriminator_variables)
-        # XLA: the gradient computations of each replica, compiled once per replica (see
-        # _compute_functions); the all-reduce and the updates stay outside XLA.
-        self._compiled = _PerReplica()
+        # XLA: the gradient computations, compiled once per replica; the all-reduce and the
+        # updates stay outside XLA.
+        self._compiled = distribute.PerReplicaFunctions(
+            (self._generator_gradients, self._discriminator_gradients), config.train.jit_compile
+        )
         self.train_step = tf.function(self._train_step)
 
     def _adam(self, steps_per_epoch):
-        optim = self.config.optim
-        schedule = schedules.CycleGANSchedule(
-            optim.lr,
-            optim.lr_policy,
-            steps_per_epoch,
-            optim.epochs,
-            optim.epochs_decay,
-            optim.lr_decay_epochs,
-        )
-        adam = keras.optimizers.Adam(schedule, beta_1=optim.beta1, beta_2=optim.beta2)
-        if self.config.train.mixed_precision == "float16":
-            # float16 gradients underflow without a dynamic loss scale; bfloat16 has the range.
-            return keras.optimizers.LossScaleOptimizer(adam)
-        return adam
+        return make_adam(self.config, steps_per_epoch)
 
     @property
     def generator_variables(self):
@@ -116,28 +95,6 @@ class CycleGAN(tf.Module):
         self.step.assign_add(1)
         sum_ = tf.distribute.ReduceOp.SUM
         return {k: self.strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}
-
-    def _compute_functions(self):
-        """(generator gradients, discriminator gradients) for the calling replica.
-
-        Under XLA, each replica gets functions of its own, traced in its own device scope, so
-        every variable they capture lives on that replica's device: one compiled function
-        shared by all replicas reads replica 0's variables from replica 1's device, which
-        XLA refuses ("Trying to access resource ... located in device CPU:1"). The
-        optimizers' updates aggregate across replicas and cannot run inside XLA
-        (merge_call in a nested function), so they stay outside.
-        """
-        if not self.config.train.jit_compile:
-            return self._generator_gradients, self._discriminator_gradients
-        context = tf.distribute.get_replica_context()
-        replica = int(tf.get_static_value(context.replica_id_in_sync_group)) if context else 0
-        with self._compiled.lock:
-            if replica not in self._compiled.functions:
-                self._compiled.functions[replica] = (
-                    tf.function(self._generator_gradients, jit_compile=True),
-                    tf.function(self._discriminator_gradients, jit_compile=True),
-                )
-            return self._compiled.functions[replica]
 
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
@@ -169,7 +126,7 @@ class CycleGAN(tf.Module):
 
     def _replica_step(self, batch):
         real_a, real_b = batch["a"], batch["b"]
-        generator_fn, discriminator_fn = self._compute_functions()
+        generator_fn, discriminator_fn = self._compiled.get()
         g_grads, g, g_loss, fake_a, fake_b = generator_fn(real_a, real_b)
         pooled_a = self.pool_a.query(fake_a, self.step)
         pooled_b = self.pool_b.query(fake_b, self.step)
@@ -181,9 +138,41 @@ class CycleGAN(tf.Module):
         metrics[losses.DISCRIMINATORS_TOTAL] = d_loss
         return metrics
 
+    @property
+    def directions(self):
+        """The directions the model translates: both."""
+        return ("a2b", "b2a")
+
+    def sample_grids(self, samples_a, samples_b):
+        """{"a2b": real A | fake B | reconstructed A, "b2a": ...}, uint8 grids."""
+        return summaries.sample_grids(self, samples_a, samples_b)
+
+    def evaluation_extras(self, builder, size):
+        """Metrics beyond ``evaluate_lib.evaluate``'s: none for a CycleGAN."""
+        del builder, size
+        return {}
+
     def translate(self, images, direction):
         """Translates float32 [batch, h, w, 3] images in [-1, 1]; direction 'a2b' or 'b2a'."""
         if direction not in ("a2b", "b2a"):
             raise ValueError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
         network = self.generator_a2b if direction == "a2b" else self.generator_b2a
         return network(images, training=False)
+
+
+def make_adam(config, steps_per_epoch):
+    """Adam on the ``config.optim`` schedule; with a dynamic loss scale for float16."""
+    optim = config.optim
+    schedule = schedules.CycleGANSchedule(
+        optim.lr,
+        optim.lr_policy,
+        steps_per_epoch,
+        optim.epochs,
+        optim.epochs_decay,
+        optim.lr_decay_epochs,
+    )
+    adam = keras.optimizers.Adam(schedule, beta_1=optim.beta1, beta_2=optim.beta2)
+    if config.train.mixed_precision == "float16":
+        # float16 gradients underflow without a dynamic loss scale; bfloat16 has the range.
+        return keras.optimizers.LossScaleOptimizer(adam)
+    return adam

@@ -6,6 +6,7 @@ temporary directories that are removed afterwards. Summaries and samples are chi
 """
 
 import contextlib
+import threading
 
 import keras
 import tensorflow as tf
@@ -125,3 +126,38 @@ def local_cluster(workers):
         json.dumps({"cluster": cluster, "task": {"type": "worker", "index": task}})
         for task in range(workers)
     ]
+
+
+class PerReplicaFunctions:
+    """Functions for the calling replica: compiled with XLA once per replica, or as given.
+
+    Under XLA, each replica gets functions of its own, traced in its own device scope, so
+    every variable they capture lives on that replica's device: one compiled function shared
+    by all replicas reads replica 0's variables from replica 1's device, which XLA refuses
+    ("Trying to access resource ... located in device CPU:1"). Optimizer updates aggregate
+    across replicas and cannot run inside XLA (merge_call in a nested function): keep them
+    out of ``functions``. A plain object, so checkpoints do not track it.
+
+    Args:
+        functions: a tuple of Python callables (gradient computations).
+        jit_compile: bool, whether to compile them with XLA.
+    """
+
+    def __init__(self, functions, jit_compile):
+        self._functions = tuple(functions)
+        self._jit_compile = jit_compile
+        self._compiled = {}
+        self._lock = threading.Lock()  # Mirrored replicas trace in threads of their own.
+
+    def get(self):
+        """The functions for the replica in whose context this is called."""
+        if not self._jit_compile:
+            return self._functions
+        context = tf.distribute.get_replica_context()
+        replica = int(tf.get_static_value(context.replica_id_in_sync_group)) if context else 0
+        with self._lock:
+            if replica not in self._compiled:
+                self._compiled[replica] = tuple(
+                    tf.function(f, jit_compile=True) for f in self._functions
+                )
+            return self._compiled[replica]

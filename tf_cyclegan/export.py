@@ -49,13 +49,16 @@ def main(argv):
             overwrite=_OVERWRITE.value,
         )
     )
-    print(f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}")
+    header = f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}"
+    print(f"{header}  GPU delegate")
     for name, r in report["artifacts"].items():
         latency = r.get("latency_ms", {})
+        unsupported = r.get("gpu_delegate_unsupported_ops")
+        gpu = "" if unsupported is None else "yes" if not unsupported else ", ".join(unsupported)
         print(
             f"{name:<26}{r['psnr_db']:>9.1f}{r['max_abs_error']:>10.2e}"
             f"{r['size_bytes'] / 2**20:>8.2f}{latency.get('1', float('nan')):>9.1f}"
-            f"{latency.get('2', float('nan')):>9.1f}"
+            f"{latency.get('2', float('nan')):>9.1f}  {gpu}"
         )
     print(f"Wrote {_EXPORT_DIR.value} (report: export_report.json)")
 

@@ -1,7 +1,12 @@
-"""Analytic FLOP counts of the networks and of one full CycleGAN iteration.
+r"""Analytic operation counts of the networks and of one full CycleGAN iteration.
 
-A multiply-add counts as 2 FLOPs. Only convolutions are counted: normalization, padding and
-activations are memory-bound and a few percent of the arithmetic.
+Convention: a multiply-add (MAC) is 2 FLOPs. Only convolutions are counted (regular,
+depthwise and transposed); normalization, padding, resizing and activations are memory-bound
+and a few percent of the arithmetic. A transposed convolution's multiply-adds are counted per
+input pixel (what it computes); per output pixel, as some papers count, is 4x more for
+stride 2.
+
+  python -m tf_cyclegan.flops --size=256     # MACs and parameters of every generator
 """
 
 import keras
@@ -12,10 +17,11 @@ from tf_cyclegan import models
 
 def network_flops(model, size):
     """FLOPs of one forward pass of ``model`` on one size x size image."""
-    kinds = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
+    kinds = (keras.layers.Conv2D, keras.layers.Conv2DTranspose, keras.layers.DepthwiseConv2D)
     convs = [layer for layer in model.layers if isinstance(layer, kinds)]
     probe = keras.Model(model.input, [t for c in convs for t in (c.input, c.output)])
-    shapes = [t.shape for t in probe(np.zeros((1, size, size, 3), np.float32))]
+    channels = model.input.shape[-1]
+    shapes = [t.shape for t in probe(np.zeros((1, size, size, channels), np.float32))]
     total = 0
     for i, layer in enumerate(convs):
         _, h_in, w_in, c_in = shapes[2 * i]
@@ -23,8 +29,15 @@ def network_flops(model, size):
         kh, kw = layer.kernel_size
         # A transposed convolution does its multiply-adds per input pixel.
         pixels = h_in * w_in if isinstance(layer, keras.layers.Conv2DTranspose) else h_out * w_out
-        total += 2 * kh * kw * c_in * c_out * pixels
+        # A depthwise convolution connects each output channel to one input channel.
+        fan_in = 1 if isinstance(layer, keras.layers.DepthwiseConv2D) else c_in
+        total += 2 * kh * kw * fan_in * c_out * pixels
     return int(total)
+
+
+def network_macs(model, size):
+    """Multiply-adds of one forward pass of ``model`` on one size x size image."""
+    return network_flops(model, size) // 2
 
 
 def iteration_flops(model_config, size, batch=1, identity=True):
@@ -39,3 +52,33 @@ def iteration_flops(model_config, size, batch=1, identity=True):
     d = network_flops(models.build_discriminator(model_config), size)
     g_forwards = 6 if identity else 4
     return batch * (3 * g_forwards * g + (2 + 2) * d + 3 * 4 * d)
+
+
+def generator_table(size):
+    """[(generator name, GMACs at size x size RGB, parameters)] for every generator."""
+    from tf_cyclegan import config as config_lib
+
+    rows = []
+    for name in config_lib.GENERATORS:
+        model = models.build_generator(config_lib.ModelConfig(generator=name))
+        rows.append((name, network_macs(model, size) / 1e9, model.count_params()))
+    return rows
+
+
+def main(argv):
+    del argv
+    size = _SIZE.value
+    print(f"Generators at {size}x{size} RGB (1 MAC = 2 FLOPs; convolutions only; transposed")
+    print("convolutions per input pixel):")
+    print(f"  {'generator':16s} {'GMACs':>8s} {'parameters':>12s}")
+    for name, gmacs, params in generator_table(size):
+        print(f"  {name:16s} {gmacs:8.3f} {params:12,d}")
+
+
+if __name__ == "__main__":
+    from absl import flags
+
+    from tf_cyclegan import cli
+
+    _SIZE = flags.DEFINE_integer("size", 256, "Square image size.")
+    cli.run(main)

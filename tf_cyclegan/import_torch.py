@@ -13,7 +13,7 @@ makes it a check. Files are parsed without running any code they contain.
 from absl import flags
 
 from tf_cyclegan import cli, shared_flags
-from tf_cyclegan.config import GENERATORS
+from tf_cyclegan.config import TEACHER_GENERATORS
 
 _CHECKPOINT = shared_flags.define_checkpoint(
     "An official generator's .pth (e.g. latest_net_G.pth), translating --direction."
@@ -23,7 +23,7 @@ _CHECKPOINT_A2B = flags.DEFINE_string("checkpoint_a2b", None, "The A -> B genera
 _CHECKPOINT_B2A = flags.DEFINE_string("checkpoint_b2a", None, "The B -> A generator's .pth.")
 _MODEL_DIR = shared_flags.define_model_dir("The run directory to create (must not exist).")
 _GENERATOR = flags.DEFINE_enum(
-    "generator", None, list(GENERATORS), "Check the files hold this architecture."
+    "generator", None, list(TEACHER_GENERATORS), "Check the files hold this architecture."
 )
 _USE_DROPOUT = flags.DEFINE_boolean(
     "use_dropout", False, "A U-Net trained with dropout (its keys cannot tell)."

@@ -169,6 +169,37 @@ class ReflectionPadding2D(keras.layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+@tf.custom_gradient
+def _nearest_upsample_2x(x):
+    """float [b, h, w, c] -> [b, 2h, 2w, c], each pixel repeated 2x2.
+
+    The gradient is spelled out (each input pixel receives the sum of its 2x2 block) because
+    XLA has no kernel for ResizeNearestNeighborGrad.
+    """
+    y = tf.cast(tf.image.resize(x, tf.shape(x)[1:3] * 2, method="nearest"), x.dtype)
+
+    def grad(dy):
+        return 4 * tf.nn.avg_pool2d(dy, 2, 2, "VALID")
+
+    return y, grad
+
+
+class NearestUpsampling2D(keras.layers.Layer):
+    """Doubles height and width by repeating pixels (nearest neighbour).
+
+    One RESIZE_NEAREST_NEIGHBOR op in TFLite, which every delegate runs; Keras's
+    ``UpSampling2D`` becomes reshapes and tiles that lose the rank of dynamic-size inputs, so
+    the convolution after it does not convert.
+    """
+
+    def call(self, inputs):
+        return _nearest_upsample_2x(inputs)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, None if h is None else 2 * h, None if w is None else 2 * w, c)
+
+
 def kernel_initializer(init_type, gain, seed):
     """Returns a new initializer, as in the official ``init_weights``.
 

@@ -9,6 +9,7 @@ import keras
 
 from tf_cyclegan import layers as cg_layers
 from tf_cyclegan.config import DISCRIMINATORS, GENERATORS, UPSAMPLE_MODES  # noqa: F401
+from tf_cyclegan.mobile import students
 
 
 def _upsample(x, filters, factory, mode, kernel_size, name, pytorch_compatible=False):
@@ -205,6 +206,8 @@ def build_generator(config, seed=None, name="generator", direction="a2b"):
         return unet_generator(num_downs=7, **common)
     if config.generator == "unet_256":
         return unet_generator(num_downs=8, **common)
+    if config.generator in students.PRESETS:
+        return students.student_generator(config.generator, common["channels"], seed, name)
     raise ValueError(f"unknown generator {config.generator!r}; expected one of {GENERATORS}")
 
 
@@ -244,4 +247,15 @@ def tileable(config):
 
 def size_multiple(generator):
     """The multiple that a generator's input height and width must be."""
+    if generator in students.PRESETS:
+        return students.SIZE_MULTIPLE
     return {"resnet_9blocks": 4, "resnet_6blocks": 4, "unet_128": 128, "unet_256": 256}[generator]
+
+
+def feature_layer(generator):
+    """The layer of ``generator`` (a ``GENERATORS`` name) whose output is its bottleneck
+    features (the input of the upsampling path), or None for the U-Nets (no single one)."""
+    if generator in students.PRESETS:
+        return students.feature_layer(generator)
+    blocks = {"resnet_9blocks": 9, "resnet_6blocks": 6}.get(generator)
+    return f"res{blocks - 1}_add" if blocks else None

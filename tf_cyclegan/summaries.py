@@ -72,8 +72,10 @@ class Progress:
             self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
         self.last_step, self.last_time = step, now
         eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
-        # The names TensorBoard shows, in LOSS_NAMES order.
-        terms = " ".join(f"{k} {values[k]:.3f}" for k in LOSS_NAMES if k in values)
+        # The names TensorBoard shows: LOSS_NAMES first, in order, then any others (distill).
+        known = [k for k in LOSS_NAMES if k in values]
+        names = known + sorted(set(values) - set(known))
+        terms = " ".join(f"{k} {values[k]:.3f}" for k in names)
         epoch = step // self.spe + (1 if step % self.spe else 0)
         print(
             f"step {step}/{self.total} epoch {epoch}/{-(-self.total // self.spe)} | {terms} | "

@@ -60,7 +60,7 @@ def _diverged(step, what, manager, config):
 
 
 def _write_samples(model, samples, model_dir, step, writer):
-    grids = summaries.sample_grids(model, *samples)
+    grids = model.sample_grids(*samples)
     with writer.as_default(step=step):
         for direction, image in grids.items():
             tf.summary.image(f"samples/{direction}", image, max_outputs=1)
@@ -72,24 +72,27 @@ def _evaluate(model, builder, config, inception_model, writer, step):
     channels = (config.model.input_nc, config.model.output_nc)
     size = config.data.crop_size
     results = evaluate_lib.evaluate(
-        model.translate, builder, size, inception_model, channels=channels
+        model.translate, builder, size, inception_model, model.directions, channels
     )
+    results.update(model.evaluation_extras(builder, size))
     with writer.as_default(step=step):
         for name, value in results.items():
             tf.summary.scalar(f"eval/{name}", value)
     return results
 
 
-def train(config, strategy=None):
+def train(config, strategy=None, build_model=cyclegan.CycleGAN):
     """Trains (or resumes) the run that ``config`` describes.
 
     Args:
         config: a ``config.Config``.
         strategy: a ``tf.distribute.Strategy``; the current one by default.
+        build_model: (config, steps_per_epoch, strategy) -> the training state: a
+            ``cyclegan.CycleGAN``, or another tf.Module with its interface (``distill``'s).
 
     Returns:
         dict with "step", the final "losses", "eval" (ground-truth errors where known) and
-        "model", the trained ``CycleGAN``.
+        "model", the trained model.
     """
     config_checks.validate(config)
     strategy = strategy or tf.distribute.get_strategy()
@@ -101,7 +104,7 @@ def train(config, strategy=None):
     # One trainer per run directory; non-chief workers write only their scratch dirs.
     held = run_dir.lock(config.train.model_dir) if chief else contextlib.nullcontext()
     with held:
-        return _train_locked(config, strategy, chief)
+        return _train_locked(config, strategy, chief, build_model)
 
 
 @dataclasses.dataclass
@@ -111,7 +114,7 @@ class _Run:
     config: config_lib.Config
     chief: bool
     builder: object
-    model: cyclegan.CycleGAN
+    model: object  # A cyclegan.CycleGAN, or a model with its interface.
     checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
     save_dir: str
@@ -124,7 +127,7 @@ class _Run:
     progress: summaries.Progress
 
 
-def _setup(config, strategy, chief):
+def _setup(config, strategy, chief, build_model):
     """Builds the model, restores the newest good checkpoint and opens the input and logs."""
     cfg, model_dir = config.train, config.train.model_dir
     if cfg.deterministic:
@@ -138,7 +141,7 @@ def _setup(config, strategy, chief):
     builder = sources.get_builder(config.data.dataset, config.data.data_dir)
     global_batch = config.data.batch_size * strategy.num_replicas_in_sync
     spe = sources.steps_per_epoch(builder, config.data, global_batch)
-    model = cyclegan.CycleGAN(config, spe, strategy)
+    model = build_model(config, spe, strategy)
     checkpoint = tf.train.Checkpoint(model=model)
     # Every task restores the chief's newest checkpoint that restores; each saves (a
     # collective) to its own directory.
@@ -262,8 +265,8 @@ def _read_losses(run, step, outputs):
     return losses
 
 
-def _train_locked(config, strategy, chief):
-    run = _setup(config, strategy, chief)
+def _train_locked(config, strategy, chief, build_model):
+    run = _setup(config, strategy, chief, build_model)
     actions, losses = _periodic_actions(config.train), {}
     interrupt = interrupts.DeferredInterrupt()
     try:

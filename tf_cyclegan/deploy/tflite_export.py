@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan.deploy import litert, parity
+from tf_cyclegan.deploy import delegates, litert, parity
 
 
 def convert(concrete_fns, module, quantization, representative=None):
@@ -97,5 +97,9 @@ def export_direction(
                 str(t): litert.TfliteModel(path, t).latency_ms(images[0], latency_repeats)
                 for t in (1, 2)
             },
+            # [] when the LiteRT GPU delegate runs the whole graph.
+            "gpu_delegate_unsupported_ops": delegates.gpu_unsupported(
+                litert.TfliteModel(path).op_names()
+            ),
         }
     return report

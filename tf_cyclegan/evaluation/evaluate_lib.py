@@ -11,12 +11,12 @@ DIRECTIONS = tuple(
 )
 
 
-def _test_images(builder, split, size, channels):
+def split_images(builder, split, size, channels):
     n = sources.num_examples(builder, split)
     return pipeline.sample_images(builder, split, n, size, channels)
 
 
-def _batched(fn, images, batch_size=8):
+def batched(fn, images, batch_size=8):
     parts = [fn(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
     return tf.concat(parts, axis=0)
 
@@ -54,15 +54,15 @@ def evaluate(
         if direction not in fns:
             continue
         pair = (by_domain[direction[0]], by_domain[direction[-1]])
-        source = _test_images(builder, source_split, size, pair[0])
-        fake = _batched(fns[direction], source)
+        source = split_images(builder, source_split, size, pair[0])
+        fake = batched(fns[direction], source)
         back = "b2a" if direction == "a2b" else "a2b"
         if back in fns:
-            reconstructed = _batched(fns[back], fake)
+            reconstructed = batched(fns[back], fake)
             cycle = float(tf.reduce_mean(tf.abs(reconstructed - source)))
             results[f"{direction}/cycle_mae"] = cycle
         if inception_model is not None:
-            target = _test_images(builder, target_split, size, pair[1])
+            target = split_images(builder, target_split, size, pair[1])
             fake_features = inception.features(inception_model, fake.numpy())
             real_features = inception.features(inception_model, target.numpy())
             results[f"{direction}/fid"] = fid.fid(fake_features, real_features)

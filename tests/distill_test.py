@@ -1,0 +1,299 @@
+"""Students and distillation: sizes, the objective, a distilled run's contract, resume."""
+
+import dataclasses
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+import helpers
+from tf_cyclegan import config as config_lib
+from tf_cyclegan import distribute, errors, flops, models, run_dir
+from tf_cyclegan import layers as cg_layers
+from tf_cyclegan.mobile import distill_lib, objective, students
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _distill_config(model_dir, teacher, student="mobile_s", directions=None, **overrides):
+    """A tiny distillation config from ``teacher`` (a run directory); overrides as
+    ``helpers.tiny_config``'s."""
+    base = helpers.tiny_config(model_dir, **overrides)
+    base = dataclasses.replace(base, distill=dataclasses.replace(base.distill, teacher=teacher))
+    given = {key.split(".")[1] for key in overrides}
+    return distill_lib.from_teacher(base, student, directions, given)
+
+
+class StudentTest(tf.test.TestCase, parameterized.TestCase):
+    def test_presets_are_the_configured_student_generators(self):
+        self.assertCountEqual(students.PRESETS, config_lib.STUDENT_GENERATORS)
+
+    @parameterized.parameters(*config_lib.STUDENT_GENERATORS)
+    def test_is_phone_size_against_the_resnet_teacher(self, name):
+        # The Mobile issue's contract: <= 1/20 of ResNet-9's MACs, <= 0.5 M parameters.
+        student = models.build_generator(config_lib.ModelConfig(generator=name))
+        teacher = models.build_generator(config_lib.ModelConfig(generator="resnet_9blocks"))
+        self.assertLessEqual(
+            flops.network_macs(student, 256), flops.network_macs(teacher, 256) / 20
+        )
+        self.assertLessEqual(student.count_params(), 500_000)
+
+    @parameterized.parameters((3, 3), (1, 3))
+    def test_translates_any_multiple_of_4_into_the_pixel_range(self, channels_in, channels_out):
+        model = students.student_generator("mobile_s", (channels_in, channels_out), seed=1)
+        images = tf.random.uniform([2, 20, 28, channels_in], -1, 1, seed=2)
+        out = model(images)
+        self.assertEqual(out.shape, (2, 20, 28, channels_out))
+        self.assertEqual(out.dtype, tf.float32)
+        self.assertAllInRange(out, -1.0, 1.0)
+
+    def test_features_are_at_a_quarter_of_the_resolution(self):
+        model = students.student_generator("mobile_s")
+        layer = model.get_layer(students.feature_layer("mobile_s"))
+        probe = keras.Model(model.input, layer.output)
+        self.assertEqual(probe(tf.zeros([1, 32, 32, 3])).shape, (1, 8, 8, 64))
+
+    @parameterized.parameters(False, True)
+    def test_upsampling_gradient_is_the_resize_gradient(self, jit_compile):
+        # Spelled out for XLA, which has no ResizeNearestNeighborGrad kernel.
+        x = tf.random.uniform([2, 3, 5, 4], seed=6)
+        weights = tf.random.uniform([2, 6, 10, 4], seed=7)
+
+        def grad(upsample):
+            def fn(x):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    y = tf.reduce_sum(weights * upsample(x))
+                return upsample(x), tape.gradient(y, x)
+
+            return tf.function(fn, jit_compile=jit_compile)(x)
+
+        ours = grad(cg_layers.NearestUpsampling2D())
+        stock = tf.function(
+            lambda x: tf.image.resize(x, [6, 10], method="nearest")
+        )  # Differentiated outside XLA.
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            want = stock(x)
+            total = tf.reduce_sum(weights * want)
+        self.assertAllEqual(ours[0], want)
+        self.assertAllClose(ours[1], tape.gradient(total, x), rtol=1e-6)
+
+    def test_depthwise_convolutions_are_counted_per_channel(self):
+        inputs = keras.Input((None, None, 4))
+        outputs = keras.layers.DepthwiseConv2D(3, padding="same")(inputs)
+        model = keras.Model(inputs, outputs)
+        # 3x3 taps x 4 channels x 8x8 pixels, one input channel each.
+        self.assertEqual(flops.network_macs(model, 8), 9 * 4 * 64)
+
+
+class DelegatesTest(tf.test.TestCase):
+    def test_names_the_operators_the_gpu_delegate_lacks(self):
+        from tf_cyclegan.deploy import delegates
+
+        ops = {"CONV_2D", "TOPK_V2", "SHAPE", "TANH"}
+        self.assertEqual(delegates.gpu_unsupported(ops), ["SHAPE", "TOPK_V2"])
+
+
+class ObjectiveTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.images = tf.random.uniform([2, 8, 8, 3], -1, 1, seed=3)
+        self.features = tf.random.uniform([2, 2, 2, 5], seed=4)
+        inputs = keras.Input((None, None, 3))
+        self.judge = keras.Model(inputs, keras.layers.Conv2D(1, 3)(inputs))
+
+    def test_a_student_equal_to_its_teacher_has_no_distillation_loss(self):
+        same = (self.images, self.features)
+        terms = objective.student_terms(
+            "a2b", same, same, self.judge, config_lib.DistillConfig(), "lsgan"
+        )
+        self.assertAllClose(terms["generator_a2b/output"], [0.0, 0.0])
+        self.assertAllClose(terms["generator_a2b/features"], [0.0, 0.0])
+        self.assertIn("generator_a2b/adversarial", terms)
+
+    def test_weights_scale_and_zero_weights_drop_terms(self):
+        student, teacher = (self.images, None), (-self.images, None)
+        cfg = config_lib.DistillConfig(lambda_output=3.0, lambda_adversarial=0.0)
+        terms = objective.student_terms("b2a", student, teacher, self.judge, cfg, "lsgan")
+        self.assertEqual(set(terms), {"generator_b2a/output"})
+        want = 3.0 * tf.reduce_mean(tf.abs(2 * self.images), axis=[1, 2, 3])
+        self.assertAllClose(terms["generator_b2a/output"], want, rtol=1e-6)
+
+
+class DistilledRunTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.teacher = helpers.trained_run()
+        cls.model_dir = os.path.join(tempfile.mkdtemp(), "student")
+        cls.config = _distill_config(cls.model_dir, cls.teacher, **{"train.train_steps": 2})
+        cls.result = distill_lib.distill(cls.config)
+
+    def test_records_the_student_and_the_teacher_checkpoint(self):
+        saved = config_lib.load(self.model_dir)
+        self.assertEqual(saved.model.generator, "mobile_s")
+        self.assertEqual(saved.distill.teacher, self.teacher)
+        self.assertTrue(tf.io.gfile.exists(saved.distill.teacher_checkpoint + ".index"))
+
+    def test_trains_every_term_of_both_students(self):
+        losses = self.result["losses"]
+        for direction in ("a2b", "b2a"):
+            for term in ("output", "features", "adversarial"):
+                self.assertTrue(np.isfinite(losses[f"generator_{direction}/{term}"]), term)
+        self.assertIn("discriminator_b/fake", losses)
+
+    def test_evaluates_the_student_against_the_truth_and_the_teacher(self):
+        for key in ("a2b/psnr", "b2a/psnr", "a2b/psnr_vs_teacher", "b2a/psnr_vs_teacher"):
+            self.assertIn(key, self.result["eval"])
+
+    def test_loads_as_generators_like_a_trained_run(self):
+        # What export, translate and evaluate read: the students under the usual keys.
+        _, generators, _ = run_dir.load_generators(self.model_dir)
+        images = tf.random.uniform([1, 32, 32, 3], -1, 1, seed=5)
+        for direction, generator in generators.items():
+            want = self.result["model"].translate(images, direction)
+            self.assertAllClose(generator(images), want, atol=1e-6)
+
+    def test_exports_full_int8_and_runs_whole_on_the_gpu_delegate(self):
+        from tf_cyclegan.deploy import export_lib
+
+        export_dir = os.path.join(self.get_temp_dir(), "export")
+        config = export_lib.ExportConfig(
+            self.model_dir,
+            export_dir,
+            formats=("tflite",),
+            quantizations=("float16", "int8"),
+            dynamic_tflite=False,
+        )
+        artifacts = export_lib.export(config)["artifacts"]  # Checks the parity floors.
+        for name in ("a2b_float16", "a2b_int8", "b2a_float16", "b2a_int8"):
+            self.assertEqual(artifacts[name]["gpu_delegate_unsupported_ops"], [], name)
+
+    def test_starts_from_the_teachers_discriminators(self):
+        config = _distill_config(os.path.join(self.get_temp_dir(), "fresh"), self.teacher)
+        model = distill_lib.distiller.Distiller(config, steps_per_epoch=4)
+        self.assertTrue(model.teacher_discriminators)
+        teacher = models.build_discriminator(config.model, name="discriminator_b", domain="b")
+        owner = tf.train.Checkpoint(discriminator_b=teacher)
+        restored = tf.train.Checkpoint(model=owner).restore(config.distill.teacher_checkpoint)
+        restored.expect_partial().assert_existing_objects_matched()
+        for ours, theirs in zip(model.discriminator_b.weights, teacher.weights, strict=True):
+            self.assertAllEqual(ours, theirs)
+
+
+class FromTeacherTest(tf.test.TestCase):
+    def test_takes_the_teachers_data_options_unless_given(self):
+        teacher = helpers.trained_run()
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        base = helpers.tiny_config(model_dir, **{"data.load_size": 40, "data.crop_size": 24})
+        base = dataclasses.replace(base, distill=config_lib.DistillConfig(teacher=teacher))
+        config = distill_lib.from_teacher(base, "mobile_s", given={"crop_size"})
+        self.assertEqual(config.data.load_size, 36)  # The teacher's.
+        self.assertEqual(config.data.crop_size, 24)  # Given.
+        self.assertEqual(config.model.ngf, 4)  # The teacher's discriminator settings.
+
+    def test_refuses_the_teachers_own_directory(self):
+        teacher = helpers.trained_run()
+        with self.assertRaisesRegex(errors.ConfigError, "is the teacher's run"):
+            _distill_config(teacher, teacher)
+
+    def test_refuses_a_direction_the_teacher_lacks(self):
+        teacher = helpers.copy_run(helpers.trained_run())
+        saved = config_lib.load(teacher)
+        one = dataclasses.replace(saved.model, directions="a2b")
+        config_lib.save(dataclasses.replace(saved, model=one), teacher)
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        with self.assertRaisesRegex(errors.ConfigError, "holds only the a2b generator"):
+            _distill_config(model_dir, teacher, directions=["b2a"])
+
+
+class DistillResumeTest(tf.test.TestCase):
+    def test_stopping_and_resuming_gives_the_same_state_as_one_run(self):
+        teacher = helpers.trained_run()
+        overrides = {"train.deterministic": True, "data.max_dataset_size": 8}
+        straight_dir = os.path.join(self.get_temp_dir(), "straight")
+        resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
+        straight = _distill_config(straight_dir, teacher, **overrides, **{"train.train_steps": 4})
+        distill_lib.distill(straight)
+        for steps in (2, 4):
+            distill_lib.distill(
+                _distill_config(resumed_dir, teacher, **overrides, **{"train.train_steps": steps})
+            )
+        want, got = helpers.checkpoint_values(straight_dir), helpers.checkpoint_values(resumed_dir)
+        self.assertEqual(set(want), set(got))
+        self.assertTrue(any("projection_a2b" in n for n in want))
+        self.assertFalse(any("teacher" in n for n in want))
+        for name in want:
+            self.assertAllClose(got[name], want[name], atol=1e-6, rtol=1e-6, msg=name)
+
+    def test_two_replicas_under_xla_train(self):
+        teacher = helpers.trained_run()
+        model_dir = os.path.join(self.get_temp_dir(), "mirrored")
+        overrides = {"train.jit_compile": True, "data.batch_size": 1, "train.train_steps": 2}
+        config = _distill_config(model_dir, teacher, **overrides)
+        strategy = distribute.make_strategy("mirrored", num_cpu_devices=2)
+        result = distill_lib.distill(config, strategy)
+        self.assertEqual(result["step"], 2)
+        for name, value in result["losses"].items():
+            self.assertTrue(np.isfinite(value), name)
+
+
+class DistillCommandTest(tf.test.TestCase):
+    """``python -m tf_cyclegan.distill`` (a subprocess: its flags share names with other
+    commands' flags of other meanings, e.g. translate's --batch_size)."""
+
+    def _run(self, *flags):
+        return subprocess.run(
+            [sys.executable, "-m", "tf_cyclegan.distill", *flags],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def test_distills_one_direction_with_the_teachers_data_and_says_how_to_export(self):
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        result = self._run(
+            f"--teacher={helpers.trained_run()}",
+            f"--model_dir={model_dir}",
+            "--student=mobile_s",
+            "--directions=b2a",
+            "--train_steps=1",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertIn(f"python -m tf_cyclegan.export --model_dir={model_dir}", result.stdout)
+        saved = config_lib.load(model_dir)
+        self.assertEqual(saved.model.generator_directions, ("b2a",))
+        self.assertEqual(saved.data.crop_size, 32)  # The teacher's, not the flag's default.
+
+    def test_presets_parse_up_to_their_teacher(self):
+        # Every flag in the preset is known: the first complaint is the absent teacher run.
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        absent = os.path.join(self.get_temp_dir(), "absent_teacher")
+        for path in glob.glob(os.path.join(ROOT, "flags", "distill_*.cfg")):
+            result = self._run(
+                f"--flagfile={path}", f"--model_dir={model_dir}", f"--teacher={absent}"
+            )
+            self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+            self.assertIn(f"{absent} does not exist", result.stderr.splitlines()[-1])
+
+    def test_a_missing_teacher_is_one_line_and_creates_nothing(self):
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        result = self._run("--teacher=no_such_run", f"--model_dir={model_dir}")
+        self.assertEqual(result.returncode, 2, result.stderr[-2000:])
+        self.assertNotIn("Traceback", result.stderr)
+        last = result.stderr.strip().splitlines()[-1]
+        self.assertStartsWith(last, "error: ")
+        self.assertIn("no_such_run does not exist", last)
+        self.assertFalse(os.path.exists(model_dir))
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -1,0 +1,1 @@
+"""Phone-size generators: the student family and distillation from a teacher run."""
