@@ -156,7 +156,7 @@ def main(argv):
         print(f"  student {name}: {os.path.getsize(path) / 2**20:.2f} MB")
     del s_report
 
-    photos = sorted(glob.glob(os.path.join(_PHOTOS.value, "*.jp*g")))
+    photos = sorted(glob.glob(os.path.join(_PHOTOS.value, "**", "*.jp*g"), recursive=True))
     if not photos:
         print(f"\nNo photos in {_PHOTOS.value}: no grid.")
         return

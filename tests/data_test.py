@@ -35,6 +35,29 @@ class SyntheticDatasetTest(tf.test.TestCase):
         background = image_a[0, 0].astype(int)
         self.assertAllEqual(image_b[0, 0], 255 - background)
 
+    def test_only_the_true_channel_rotation_maps_day_colours_to_night_ones(self):
+        # What makes the task solvable without pairs: no other channel permutation of the
+        # day shapes' colours lands in the night shapes' colour ranges.
+        import itertools
+
+        night = np.roll(np.array(synthetic.DAY_CHANNEL_RANGES), 1, axis=0)
+        day_colours = []
+        for seed in range(20):
+            image_a, image_b = synthetic.render_pair(seed)
+            background = image_a[0, 0]
+            # Shape pixels, less where a later shape's night outline covers an earlier one.
+            outlined = np.all(image_b == 10, axis=-1)
+            shapes = np.any(image_a != background, axis=-1) & ~outlined
+            day_colours.append(image_a[shapes])
+            self.assertAllEqual(image_b[shapes], np.roll(image_a[shapes], 1, axis=-1))
+        day_colours = np.concatenate(day_colours)
+        fitting = []
+        for order in itertools.permutations(range(3)):
+            moved = day_colours[:, order]
+            if np.all((moved >= night[:, 0]) & (moved <= night[:, 1])):
+                fitting.append(order)
+        self.assertEqual(fitting, [(2, 0, 1)])  # (R, G, B) -> (B, R, G)
+
     def test_outlines_stop_at_the_border(self):
         mask = np.zeros((8, 8), bool)
         mask[3:5, 0] = True  # A shape touching the left border.

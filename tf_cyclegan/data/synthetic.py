@@ -1,18 +1,18 @@
 """``synthetic_shapes``: a built-in TFDS dataset with a known translation between domains.
 
-Domain A: scenes by day, one to three solid shapes on a light, warm background; circles are
-red, squares green and triangles blue (each colour jittered). Domain B: the same kind of scene
-"at night": background inverted to a dark blue, each shape's colour channels rotated
-(R, G, B) -> (B, R, G) (night circles are green, squares blue, triangles red), and a dark
-2-pixel outline around each shape.
+Domain A: scenes by day, one to three solid circles, squares and triangles in warm colours
+(red high, green middle, blue low) on a light, warm background. Domain B: the same kind of
+scene "at night": background inverted to a dark blue, each shape's colour channels rotated
+(R, G, B) -> (B, R, G) (warm shapes turn green), and a dark 2-pixel outline around each shape.
 
-Why colours follow the shape kind: the true translation must be the only one unpaired data
-can support, or no CycleGAN can find it. With colours drawn independently per channel (version
-1), every channel permutation of the shapes maps domain A onto the same distribution as the
-true rotation, and with a background uniform over a wide range, shifting it is as good as
-inverting it; each of those equally valid answers scores only ~19-20 dB against the truth.
-Tied to the shape kind, a shape's night colour is fixed by what it looks like, and the
-jitters bound what is left ambiguous.
+Why the colour channels have ranges of their own: the true translation must be the only one
+unpaired data can support, or no CycleGAN can find it. With colours drawn alike for every
+channel (version 1), each of the six channel permutations maps domain A's colours onto the
+same distribution as the true rotation, and with a background uniform over a wide range,
+shifting it is as good as inverting it; each of those equally valid answers scores only
+~19-20 dB against the truth. Tying colours to the shape kind instead (tried) invites solutions
+that turn circles into squares. With disjoint channel ranges only the rotation maps A's
+shape colours into B's, pixel by pixel, and the ranges' widths bound what is left ambiguous.
 
 Every example carries ``translation``: the exact counterpart of its scene in the other
 domain, so translation error is measurable against the truth on the test splits. Training
@@ -28,20 +28,19 @@ _SPLIT_SEEDS = {"trainA": 1, "trainB": 2, "testA": 3, "testB": 4}
 
 
 def _shape_mask(rng, size):
-    """(kind, mask): kind 0 circle, 1 square, 2 triangle; mask bool [size, size]."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     radius = rng.uniform(6, 14)
     cy, cx = rng.uniform(radius, size - radius, size=2)
     kind = rng.integers(3)
     if kind == 0:
-        return kind, (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
+        return (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
     if kind == 1:
-        return kind, (np.abs(yy - cy) <= radius * 0.8) & (np.abs(xx - cx) <= radius * 0.8)
+        return (np.abs(yy - cy) <= radius * 0.8) & (np.abs(xx - cx) <= radius * 0.8)
     # Upward triangle: inside the box and below both slanted edges.
     top = cy - radius
     inside_y = (yy >= top) & (yy <= cy + radius)
     half_width = (yy - top) * 0.6
-    return kind, inside_y & (np.abs(xx - cx) <= half_width)
+    return inside_y & (np.abs(xx - cx) <= half_width)
 
 
 def _dilate(mask, pixels):
@@ -57,9 +56,9 @@ def _dilate(mask, pixels):
 
 _DAY_BACKGROUND = np.array([214, 206, 190])
 _BACKGROUND_JITTER = 10
-# Day colours of circle, square and triangle (the _shape_mask kinds, in order).
-_DAY_COLORS = np.array([[225, 60, 50], [60, 200, 70], [60, 80, 225]])
-_COLOR_JITTER = 30
+# Inclusive (low, high) of a day shape's red, green and blue: disjoint, so that only one
+# channel permutation maps them onto the night colours' ranges.
+DAY_CHANNEL_RANGES = ((190, 255), (90, 160), (10, 60))
 _OUTLINE_VALUE = 10.0
 
 
@@ -79,9 +78,8 @@ def render_pair(seed, size=IMAGE_SIZE):
     image_a = np.broadcast_to(background, (size, size, 3)).copy()
     image_b = np.broadcast_to(255 - background, (size, size, 3)).copy()
     for _ in range(rng.integers(1, 4)):
-        kind, mask = _shape_mask(rng, size)
-        jitter = rng.integers(-_COLOR_JITTER, _COLOR_JITTER + 1, size=3)
-        color = np.clip(_DAY_COLORS[kind] + jitter, 0, 255).astype(np.float64)
+        mask = _shape_mask(rng, size)
+        color = np.array([rng.integers(lo, hi + 1) for lo, hi in DAY_CHANNEL_RANGES], np.float64)
         outline = _dilate(mask, 2) & ~mask
         image_a[mask] = color
         image_b[outline] = _OUTLINE_VALUE
@@ -96,8 +94,8 @@ class SyntheticShapes(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.0.1": "Outlines no longer wrap around to the opposite border.",
-        "2.0.0": "Shape colours follow the shape kind and backgrounds vary less, so that the"
-        " true translation is the only one unpaired data supports.",
+        "2.0.0": "Shape colour channels have disjoint ranges and backgrounds vary less, so"
+        " that the true translation is the only one unpaired data supports.",
     }
 
     def _info(self):
