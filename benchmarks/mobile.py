@@ -164,7 +164,7 @@ def main(argv):
     rows = []
     for path in photos:
         rgb = np.asarray(Image.open(path).convert("RGB").resize((size, size), Image.BICUBIC))
-        x = conventions.to_float(rgb[None]).numpy()
+        x = np.asarray(conventions.to_float(rgb[None]))
         row = [
             rgb,
             *(conventions.to_uint8(m.translate(x))[0] for m in (teacher_tflite, student_tflite)),
