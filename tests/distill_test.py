@@ -214,6 +214,32 @@ class FromTeacherTest(tf.test.TestCase):
             _distill_config(model_dir, teacher, directions=["b2a"])
 
 
+class ImportedTeacherTest(tf.test.TestCase):
+    def test_distils_one_direction_of_an_imported_official_generator(self):
+        # An imported run holds one generator and no discriminators: a fresh judge.
+        from tf_cyclegan.pretrained import import_torch_lib
+
+        teacher = os.path.join(self.get_temp_dir(), "imported")
+        fixture = os.path.join(ROOT, "tests", "fixtures", "pretrained", "resnet.pth")
+        import_torch_lib.import_checkpoints(
+            import_torch_lib.ImportConfig(
+                teacher,
+                {"a2b": fixture},
+                dataset="synthetic",
+                data_dir=helpers.synthetic_data_dir(),
+                crop_size=32,
+            )
+        )
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        overrides = {"train.train_steps": 1, "data.load_size": 36, "data.crop_size": 32}
+        config = _distill_config(model_dir, teacher, **overrides)
+        result = distill_lib.distill(config)
+        self.assertFalse(result["model"].teacher_discriminators)
+        self.assertEqual(config_lib.load(model_dir).model.generator_directions, ("a2b",))
+        self.assertIn("a2b/psnr_vs_teacher", result["eval"])
+        self.assertNotIn("generator_b2a/output", result["losses"])
+
+
 class DistillResumeTest(tf.test.TestCase):
     def test_stopping_and_resuming_gives_the_same_state_as_one_run(self):
         teacher = helpers.trained_run()
