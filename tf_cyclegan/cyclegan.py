@@ -50,13 +50,7 @@ class CycleGAN(tf.Module):
             )
             self.generator_optimizer = self._adam(steps_per_epoch)
             self.discriminator_optimizer = self._adam(steps_per_epoch)
-            self.step = tf.Variable(
-                0,
-                dtype=tf.int64,
-                trainable=False,
-                name="step",
-                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )
+            self.step = step_counter()
             pool = config.loss.pool_size
             shape_a, shape_b = ((crop, crop, model.channels(d)) for d in "ab")
             self.pool_a = image_pool.ImagePool(pool, shape_a, replicas, seed, name="pool_a")
@@ -91,10 +85,7 @@ class CycleGAN(tf.Module):
 
     def _train_step(self, iterator):
         """One iteration on all replicas. Returns {loss name: float32 global mean}."""
-        per_replica = self.strategy.run(self._replica_step, args=(next(iterator),))
-        self.step.assign_add(1)
-        sum_ = tf.distribute.ReduceOp.SUM
-        return {k: self.strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}
+        return replicated_step(self.strategy, self._replica_step, iterator, self.step)
 
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
@@ -176,3 +167,27 @@ def make_adam(config, steps_per_epoch):
         # float16 gradients underflow without a dynamic loss scale; bfloat16 has the range.
         return keras.optimizers.LossScaleOptimizer(adam)
     return adam
+
+
+def step_counter():
+    """The iteration counter of a training state: int64, one value for all replicas."""
+    return tf.Variable(
+        0,
+        dtype=tf.int64,
+        trainable=False,
+        name="step",
+        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+    )
+
+
+def replicated_step(strategy, replica_step, iterator, step):
+    """Runs ``replica_step`` on the next batch on every replica and counts the step.
+
+    Returns:
+        {name: float32 sum over replicas} of what ``replica_step`` returns (per-replica
+        shares of global means, so the sums are the global means).
+    """
+    per_replica = strategy.run(replica_step, args=(next(iterator),))
+    step.assign_add(1)
+    sum_ = tf.distribute.ReduceOp.SUM
+    return {k: strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}

@@ -88,13 +88,7 @@ class Distiller(tf.Module):
             self._use_features = use_features
             self.generator_optimizer = cyclegan.make_adam(config, steps_per_epoch)
             self.discriminator_optimizer = cyclegan.make_adam(config, steps_per_epoch)
-            self.step = tf.Variable(
-                0,
-                dtype=tf.int64,
-                trainable=False,
-                name="step",
-                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )
+            self.step = cyclegan.step_counter()
             self.generator_optimizer.build(self.generator_variables)
             self.discriminator_optimizer.build(self.discriminator_variables)
         self.teacher_discriminators = self._start_from_teacher_discriminators(cfg)
@@ -147,10 +141,7 @@ class Distiller(tf.Module):
 
     def _train_step(self, iterator):
         """One iteration on all replicas. Returns {loss name: float32 global mean}."""
-        per_replica = self.strategy.run(self._replica_step, args=(next(iterator),))
-        self.step.assign_add(1)
-        sum_ = tf.distribute.ReduceOp.SUM
-        return {k: self.strategy.reduce(sum_, v, axis=None) for k, v in per_replica.items()}
+        return cyclegan.replicated_step(self.strategy, self._replica_step, iterator, self.step)
 
     def _average(self, per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
