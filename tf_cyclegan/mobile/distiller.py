@@ -41,7 +41,7 @@ class Distiller(tf.Module):
 
     Args:
         config: a ``config.Config`` whose ``distill.teacher`` and ``teacher_checkpoint`` are
-            set and whose ``model`` describes the students (``distill_lib.student_config``).
+            set and whose ``model`` describes the students (``distill_lib.from_teacher``).
         steps_per_epoch: iterations per epoch, for the learning-rate schedule.
         strategy: a ``tf.distribute.Strategy``; the current one by default.
     """
