@@ -310,7 +310,9 @@ class DistillCommandTest(tf.test.TestCase):
         # Every flag in the preset is known: the first complaint is the absent teacher run.
         model_dir = os.path.join(self.get_temp_dir(), "student")
         absent = os.path.join(self.get_temp_dir(), "absent_teacher")
-        for path in glob.glob(os.path.join(ROOT, "flags", "distill_*.cfg")):
+        presets = glob.glob(os.path.join(ROOT, "flags", "distill_*.cfg"))
+        self.assertNotEmpty(presets)
+        for path in presets:
             result = self._run(
                 f"--flagfile={path}", f"--model_dir={model_dir}", f"--teacher={absent}"
             )
