@@ -152,5 +152,37 @@ class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
                 self.assertAllClose(got, want, rtol=1e-4, atol=1e-4, msg=name)
 
 
+class Float16OverflowTest(tf.test.TestCase, parameterized.TestCase):
+    """float16 loss scaling skips a step on every replica or on none."""
+
+    @parameterized.named_parameters(("one_replica_overflows", 1.0), ("none_overflows", 0.0))
+    def test_replicas_skip_or_apply_together(self, replica_1_overflows):
+        strategy = distribute.make_strategy("mirrored")
+        with strategy.scope():
+            weights = tf.Variable([1.0, 2.0])
+            optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1))
+            optimizer.build([weights])
+        scale = float(optimizer.dynamic_scale.numpy())
+
+        @tf.function
+        def step():
+            def replica_fn():
+                replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+                overflow = tf.logical_and(replica == 1, replica_1_overflows > 0)
+                # Scaled per-replica gradients of a mean loss: they unscale and sum to 1.
+                gradient = tf.where(overflow, float("inf"), scale / 2) * tf.ones([2])
+                distribute.apply_gradients(optimizer, [gradient], [weights])
+
+            strategy.run(replica_fn)
+
+        step()
+        if replica_1_overflows:  # Skipped everywhere, never a NaN weight; the scale halves.
+            self.assertAllEqual(weights.numpy(), [1.0, 2.0])
+            self.assertEqual(float(optimizer.dynamic_scale.numpy()), scale / 2)
+        else:  # One SGD step of 0.1 along the all-reduced gradient 1.
+            self.assertAllClose(weights.numpy(), [0.9, 1.9])
+            self.assertEqual(float(optimizer.dynamic_scale.numpy()), scale)
+
+
 if __name__ == "__main__":
     tf.test.main()

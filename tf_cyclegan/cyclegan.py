@@ -122,8 +122,10 @@ class CycleGAN(tf.Module):
         pooled_a = self.pool_a.query(fake_a, self.step)
         pooled_b = self.pool_b.query(fake_b, self.step)
         d_grads, d, d_loss = discriminator_fn(real_a, real_b, pooled_a, pooled_b)
-        self.generator_optimizer.apply_gradients(zip(g_grads, self.generator_variables))
-        self.discriminator_optimizer.apply_gradients(zip(d_grads, self.discriminator_variables))
+        distribute.apply_gradients(self.generator_optimizer, g_grads, self.generator_variables)
+        distribute.apply_gradients(
+            self.discriminator_optimizer, d_grads, self.discriminator_variables
+        )
         metrics = {name: self._average(value) for name, value in {**g, **d}.items()}
         metrics[losses.GENERATORS_TOTAL] = g_loss
         metrics[losses.DISCRIMINATORS_TOTAL] = d_loss

@@ -87,6 +87,37 @@ def dtype_policy(mixed_precision):
         keras.mixed_precision.set_global_policy(previous)
 
 
+def apply_gradients(optimizer, gradients, variables):
+    """``optimizer.apply_gradients``, skipping float16 overflow on every replica or none.
+
+    Keras 3's ``LossScaleOptimizer`` decides whether to skip a step from each replica's own
+    gradients, before the all-reduce. When one replica overflows and another does not,
+    MirroredStrategy applies the overflowing sum (the weights become NaN) and
+    MultiWorkerMirroredStrategy deadlocks (one worker enters the all-reduce, the other skips
+    it). So, when any replica's gradients are non-finite, every replica's are made NaN: all
+    skip the step and lower the loss scale together.
+
+    Args:
+        optimizer: a Keras optimizer, possibly a ``LossScaleOptimizer``.
+        gradients: list of tensors (or None), one per variable, in a replica context.
+        variables: list of the variables they update.
+    """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        gradients = _finite_on_every_replica_or_none(gradients)
+    optimizer.apply_gradients(zip(gradients, variables))
+
+
+def _finite_on_every_replica_or_none(gradients):
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return gradients
+    present = [g for g in gradients if g is not None]
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in present])
+    overflowing = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(~finite, tf.float32))
+    poison = tf.where(overflowing > 0, float("nan"), 0.0)
+    return [None if g is None else g + tf.cast(poison, g.dtype) for g in gradients]
+
+
 def is_chief(strategy):
     """True for the task that writes checkpoints, summaries and samples."""
     resolver = getattr(strategy, "cluster_resolver", None)

@@ -206,10 +206,12 @@ class Distiller(tf.Module):
         metrics_[losses.GENERATORS_TOTAL] = g_loss
         if self.config.distill.lambda_adversarial > 0:
             d_grads, d, d_loss = discriminator_fn(teacher_outputs, student_outputs)
-            self.discriminator_optimizer.apply_gradients(zip(d_grads, self.discriminator_variables))
+            distribute.apply_gradients(
+                self.discriminator_optimizer, d_grads, self.discriminator_variables
+            )
             metrics_.update({name: self._average(value) for name, value in d.items()})
             metrics_[losses.DISCRIMINATORS_TOTAL] = d_loss
-        self.generator_optimizer.apply_gradients(zip(g_grads, self.generator_variables))
+        distribute.apply_gradients(self.generator_optimizer, g_grads, self.generator_variables)
         return metrics_
 
     def translate(self, images, direction):
