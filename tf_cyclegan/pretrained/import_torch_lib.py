@@ -69,6 +69,16 @@ def _architecture(state, path, requested, use_dropout):
     return found["generator"], found["ngf"], dropout
 
 
+def _read_official(path):
+    """The cleaned official state dict in ``path``: every tensor's shape is checked against
+    the official layout before any bytes are read, so a hostile file can make this allocate
+    no more than the generator it claims to be."""
+    with pth.open_state_dict(path) as tensors:
+        tensors = official.clean(tensors)
+        official.check_layout(tensors)
+        return pth.load(path, tensors)
+
+
 def _sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -107,7 +117,7 @@ def import_checkpoints(cfg):
     _check(cfg)
     states, architectures = {}, {}
     for direction, path in sorted(cfg.checkpoints.items()):
-        states[direction] = official.clean(pth.load_state_dict(path))
+        states[direction] = _read_official(path)
         architectures[direction] = _architecture(
             states[direction], path, cfg.generator, cfg.use_dropout
         )

@@ -125,6 +125,76 @@ def layer_map(generator, use_dropout):
     return pairs
 
 
+def _channels(generator, ngf, input_nc, output_nc):
+    """[(in, out)] of each layer of ``layer_map``'s list, in order, as the official code
+    builds them (a transposed layer's pair as PyTorch stores it: [in, out])."""
+    if generator.startswith("resnet_"):
+        n = int(generator.removeprefix("resnet_").removesuffix("blocks"))
+        wide = 4 * ngf
+        return (
+            [(input_nc, ngf), (ngf, 2 * ngf), (2 * ngf, wide)]
+            + [(wide, wide)] * (2 * n)
+            + [(wide, 2 * ngf), (2 * ngf, ngf), (ngf, output_nc)]
+        )
+    levels = {"unet_128": 7, "unet_256": 8}[generator]
+    widths = [ngf * min(2**level, 8) for level in range(levels)]
+    pairs = []
+    for level in range(levels):
+        outer = input_nc if level == 0 else widths[level - 1]
+        up_out = output_nc if level == 0 else widths[level - 1]
+        up_in = widths[level] * (1 if level == levels - 1 else 2)  # Skip concatenated.
+        pairs += [(outer, widths[level]), (up_in, up_out)]
+    return pairs
+
+
+def expected_shapes(generator, ngf, use_dropout=False, input_nc=3, output_nc=3):
+    """{key: PyTorch shape} of every weight and bias of an official generator."""
+    layers = layer_map(generator, use_dropout)
+    shapes = {}
+    for i, ((prefix, _, transposed), (c_in, c_out)) in enumerate(
+        zip(layers, _channels(generator, ngf, input_nc, output_nc))
+    ):
+        if generator.startswith("unet_"):
+            size = 4
+        else:  # The ResNet's 7x7 stem and head, 3x3 elsewhere.
+            size = 7 if i in (0, len(layers) - 1) else 3
+        pair = (c_in, c_out) if transposed else (c_out, c_in)
+        shapes[f"{prefix}.weight"] = (*pair, size, size)
+        shapes[f"{prefix}.bias"] = (c_out,)
+    return shapes
+
+
+def check_layout(tensors, input_nc=3, output_nc=3):
+    """The architecture of a cleaned state dict whose tensors are not read yet, checked key by
+    key against the official layout, so that nothing else is ever read.
+
+    Args:
+        tensors: {key: anything with ``.shape``} from ``clean``.
+
+    Returns:
+        ``infer``'s dict.
+
+    Raises:
+        PthError: naming the first key that is missing, extra, or of another shape.
+    """
+    found = infer(tensors)
+    want = expected_shapes(
+        found["generator"], found["ngf"], found["use_dropout"], input_nc, output_nc
+    )
+    for key, tensor in tensors.items():
+        if key not in want:
+            raise PthError(f"{key} is not a weight of an official {found['generator']}")
+        if tuple(tensor.shape) != want[key]:
+            raise PthError(
+                f"{key} has shape {list(tensor.shape)}, but {found['generator']} with ngf "
+                f"{found['ngf']} expects {list(want[key])}"
+            )
+    missing = [k for k in want if k not in tensors]
+    if missing:
+        raise PthError(f"{missing[0]} is missing: the file is not an official {found['generator']}")
+    return found
+
+
 def _torch_shape(keras_kernel_shape):
     """[kh, kw, in, out] (or [kh, kw, out, in] transposed) -> PyTorch's [out, in, kh, kw]
     (or [in, out, kh, kw]): one permutation for both."""
