@@ -7,6 +7,7 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan import errors, network, train_lib
@@ -60,7 +61,7 @@ def _pixels(builder, split):
     return [tuple(p) for p in tfds.as_numpy(ds)]
 
 
-class LabelledDomainsTest(tf.test.TestCase):
+class LabelledDomainsTest(tf.test.TestCase, parameterized.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -87,6 +88,18 @@ class LabelledDomainsTest(tf.test.TestCase):
     def test_unknown_class_lists_the_classes(self):
         with self.assertRaisesRegex(errors.ConfigError, "no class 'three'.*zero, one, two"):
             sources.get_builder("tfds:tiny_digits:zero:three", self.data_dir)
+
+    @parameterized.parameters("1:1", "one:1", "1:01", "attributes/odd=true:attributes/odd=True")
+    def test_the_same_domain_twice_is_refused_however_spelled(self, domains):
+        with self.assertRaisesRegex(errors.ConfigError, "domains A and B are the same"):
+            sources.get_builder(f"tfds:tiny_digits:{domains}", self.data_dir)
+
+    def test_an_unknown_dataset_is_one_line_with_close_names(self):
+        with self.assertRaises(errors.ConfigError) as caught:
+            sources.get_builder("tfds:tiny_digitz:0:1", self.data_dir)
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        self.assertRegex(message, "'tiny_digitz' is not a TFDS dataset; did you mean tiny_digits")
 
     def test_malformed_spec_shows_the_form(self):
         with self.assertRaisesRegex(errors.ConfigError, "tfds:<name>:<domain A>:<domain B>"):

@@ -17,6 +17,7 @@ of each domain (10%, at least 1, at most 8) are held out.
 """
 
 import dataclasses
+import difflib
 import hashlib
 
 import numpy as np
@@ -68,34 +69,52 @@ def _feature(features, path, dataset):
     return node
 
 
-def _matcher(domain, features, dataset):
-    """A function example -> bool for ``domain``, with its value checked against the feature."""
+def _resolve(domain, features, dataset):
+    """(feature path, the value examples hold): a class index or a bool, however typed.
+
+    Raises:
+        ConfigError: no such feature, class, or a value the feature cannot hold.
+    """
     feature = _feature(features, domain.feature, dataset)
     value = domain.value
     if isinstance(feature, tfds.features.ClassLabel):
         names = feature.names
         if value.isdigit() and int(value) < feature.num_classes:
-            index = int(value)
-        elif value in names:
-            index = names.index(value)
-        else:
-            shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
-            raise errors.ConfigError(
-                f"--dataset={dataset}: {domain.feature} has no class {value!r} "
-                f"(classes: {shown}; or an index below {feature.num_classes})"
-            )
-        target = index
-    elif value.lower() in ("true", "false"):
-        target = value.lower() == "true"
-    else:
+            return domain.feature, int(value)
+        if value in names:
+            return domain.feature, names.index(value)
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
         raise errors.ConfigError(
-            f"--dataset={dataset}: {domain.feature}={value}: expected a class of a label "
-            "feature or true/false for a boolean one"
+            f"--dataset={dataset}: {domain.feature} has no class {value!r} "
+            f"(classes: {shown}; or an index below {feature.num_classes})"
         )
+    if value.lower() in ("true", "false"):
+        return domain.feature, value.lower() == "true"
+    raise errors.ConfigError(
+        f"--dataset={dataset}: {domain.feature}={value}: expected a class of a label "
+        "feature or true/false for a boolean one"
+    )
+
+
+def _resolve_pair(domains, features, dataset):
+    """Both domains resolved; raises ConfigError when they select the same examples."""
+    resolved = [_resolve(d, features, dataset) for d in domains]
+    if resolved[0] == resolved[1]:
+        feature, value = resolved[0]
+        raise errors.ConfigError(
+            f"--dataset={dataset}: domains A and B are the same ({feature} = {value!r}); "
+            "a CycleGAN translates between two different domains: name two classes or values"
+        )
+    return resolved
+
+
+def _matcher(resolved):
+    """A function example -> bool for a ``_resolve``d domain."""
+    path, target = resolved
 
     def matches(example):
         node = example
-        for part in domain.feature.split("/"):
+        for part in path.split("/"):
             node = node[part]
         return bool(np.asarray(node) == target)
 
@@ -128,7 +147,8 @@ class LabelledDomains(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         del dl_manager
         cfg = self.builder_config
         source = tfds.builder(cfg.source, data_dir=cfg.source_data_dir)
-        matchers = [_matcher(d, source.info.features, cfg.dataset) for d in cfg.domains]
+        resolved = _resolve_pair(cfg.domains, source.info.features, cfg.dataset)
+        matchers = [_matcher(r) for r in resolved]
         test = next((s for s in ("test", "validation") if s in source.info.splits), None)
         if test is None:
             logging.warning("%s has no test split: holding out training images", cfg.source)
@@ -159,6 +179,16 @@ class LabelledDomains(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 yield f"{split}_{index}", example["image"]
 
 
+def _unknown(name, error):
+    """One line for TFDS' answer to an unknown name (it lists all ~450 datasets)."""
+    listed = [line.strip("\t- ") for line in str(error).splitlines() if line.startswith("\t- ")]
+    if not listed:  # An unknown config or version: TFDS' first line says which.
+        return f"{name!r}: {str(error).splitlines()[0]}"
+    close = difflib.get_close_matches(name, listed, n=3)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; see tfds.list_builders()"
+    return f"{name!r} is not a TFDS dataset{hint}"
+
+
 def builder(dataset, data_dir):
     """The prepared two-domain builder of ``tfds:<name>:<A>:<B>``, preparing it if needed.
 
@@ -173,9 +203,7 @@ def builder(dataset, data_dir):
     try:
         source = tfds.builder(name, data_dir=data_dir)
     except Exception as e:  # noqa: BLE001 (TFDS raises several kinds for unknown names)
-        raise errors.ConfigError(
-            f"--dataset={dataset}: {name!r} is not a TFDS dataset ({e})"
-        ) from None
+        raise errors.ConfigError(f"--dataset={dataset}: {_unknown(name, e)}") from None
     if not source.is_prepared():
         if not network.host_reachable(TFDS_HOST):
             flag = f" --data_dir={data_dir}" if data_dir else ""
@@ -185,8 +213,7 @@ def builder(dataset, data_dir):
                 f"  tfds build {name}{flag}"
             )
         source.download_and_prepare()
-    for domain in (domain_a, domain_b):
-        _matcher(domain, source.info.features, dataset)  # Checked before any writing.
+    _resolve_pair((domain_a, domain_b), source.info.features, dataset)  # Before any writing.
     image = source.info.features["image"] if "image" in source.info.features else None
     if not isinstance(image, tfds.features.Image):
         raise errors.ConfigError(f"--dataset={dataset}: {name} has no 'image' feature")
