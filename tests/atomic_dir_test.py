@@ -44,7 +44,7 @@ class ReplaceTest(tf.test.TestCase, parameterized.TestCase):
             "from tf_cyclegan import atomic_dir\n"
             "t = sys.argv[1]\n"
             "p = os.path.join(os.path.dirname(t), atomic_dir._prefix(t, 'previous')"
-            " + atomic_dir._owner_tag())\n"
+            " + atomic_dir.owner_tag())\n"
             "os.rename(t, p)\n"
             "os._exit(9)\n"
         )

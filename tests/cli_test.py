@@ -66,8 +66,10 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         self._assert_one_line_error(result, "does not exist")
 
 
-class InterruptTest(tf.test.TestCase):
-    def test_ctrl_c_saves_the_current_step_and_the_same_command_resumes(self):
+class InterruptTest(tf.test.TestCase, parameterized.TestCase):
+    # SIGTERM is what timeout, job schedulers and docker stop send: the same as Ctrl-C.
+    @parameterized.parameters((signal.SIGINT, 130), (signal.SIGTERM, 143))
+    def test_a_signal_saves_the_current_step_and_the_same_command_resumes(self, signum, status):
         model_dir = os.path.join(self.get_temp_dir(), "run")
         command = helpers.smoke_train_command(
             model_dir,
@@ -85,9 +87,9 @@ class InterruptTest(tf.test.TestCase):
         for line in process.stdout:
             if line.startswith("step 3/"):
                 break
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         rest, _ = process.communicate(timeout=120)
-        self.assertEqual(process.returncode, 130)
+        self.assertEqual(process.returncode, status)
         saved = tf.train.latest_checkpoint(model_dir)
         self.assertIsNotNone(saved)
         step = int(saved.rsplit("-", 1)[1])

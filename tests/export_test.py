@@ -1,5 +1,6 @@
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -315,6 +316,23 @@ class ExportSafetyTest(tf.test.TestCase):
             f.write("mine")
         with self.assertRaisesRegex(errors.ConfigError, "notes.txt"):
             self._quick_export(export_dir, overwrite=True)
+
+    def test_a_killed_exports_staging_is_removed_and_the_report_names_the_checkpoint(self):
+        export_dir = os.path.join(tempfile.mkdtemp(), "exported")
+        # What `kill -9` during an export leaves: a staging folder of a dead process.
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
+        stale = os.path.join(
+            os.path.dirname(export_dir),
+            f".exported.staging-{socket.gethostname()}-{dead.stdout.strip()}-abc",
+        )
+        os.makedirs(stale)
+        report = self._quick_export(export_dir)
+        self.assertFalse(os.path.exists(stale))
+        self.assertEqual(report["checkpoint"], tf.train.latest_checkpoint(self.model_dir))
+        with open(os.path.join(export_dir, export_lib.REPORT_FILE)) as f:
+            self.assertEqual(json.load(f)["checkpoint"], report["checkpoint"])
 
     def test_non_finite_weights_are_refused(self):
         nan_dir = os.path.join(tempfile.mkdtemp(), "nan_run")

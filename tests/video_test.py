@@ -1,6 +1,7 @@
 """translate on a video: every frame, same rate, size and count, audio carried over."""
 
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -10,7 +11,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import errors
+from tf_cyclegan import errors, interrupts
 from tf_cyclegan.deploy import translate_lib, translators, video
 
 
@@ -56,6 +57,26 @@ class VideoTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAlmostEqual(meta["fps"], 12.0)
         self.assertLen(frames, 12)
         self.assertEqual(video.has_audio(target), audio)
+
+    def test_sigterm_mid_clip_leaves_no_partial_file_and_no_output(self):
+        source = _clip(os.path.join(self.folder, "in.mp4"), audio=False)
+        out_dir = os.path.join(self.folder, "out")
+        batches = []
+
+        def translate(batch):  # The signal arrives while frames are being written.
+            batches.append(batch)
+            if len(batches) == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return batch
+
+        previous = signal.getsignal(signal.SIGTERM)
+        interrupts.raise_on_sigterm()  # What every command does at start.
+        try:
+            with self.assertRaises(interrupts.Terminated):
+                video.translate_video(translate, source, os.path.join(out_dir, "r.mp4"), 4)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        self.assertEqual(os.listdir(out_dir), [])
 
     def test_frames_are_the_models_translations(self):
         source = _clip(os.path.join(self.folder, "in.mp4"), audio=False)

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -27,7 +28,8 @@ def _prefix(target, kind):
     return f".{os.path.basename(os.path.normpath(target))}.{kind}-"
 
 
-def _owner_tag():
+def owner_tag():
+    """``<host>-<pid>-``: names what this process writes, so a later run can tell it is dead."""
     return f"{socket.gethostname()}-{os.getpid()}-"
 
 
@@ -35,7 +37,7 @@ def make_staging(target):
     """A new, empty staging directory beside ``target`` (same filesystem, so renames work)."""
     parent = os.path.dirname(os.path.abspath(target))
     os.makedirs(parent, exist_ok=True)
-    return tempfile.mkdtemp(prefix=_prefix(target, "staging") + _owner_tag(), dir=parent)
+    return tempfile.mkdtemp(prefix=_prefix(target, "staging") + owner_tag(), dir=parent)
 
 
 def _process_alive(pid):
@@ -48,13 +50,13 @@ def _process_alive(pid):
     return True
 
 
-def _left_by_dead_process(name, prefix):
-    """True for ``<prefix><host>-<pid>-...`` names of this host whose process is gone."""
+def left_by_dead_process(name, prefix):
+    """True for ``<prefix><host>-<pid>...`` names of this host whose process is gone."""
     rest = name[len(prefix) :]
     host = socket.gethostname()
     if not rest.startswith(host + "-"):
         return False
-    pid = rest[len(host) + 1 :].split("-", 1)[0]
+    pid = re.match(r"\d*", rest[len(host) + 1 :]).group()
     return pid.isdigit() and not _process_alive(int(pid))
 
 
@@ -65,7 +67,7 @@ def recover(target):
     done = []
     for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
         path = os.path.join(parent, name)
-        if not name.startswith(aside_prefix) or not _left_by_dead_process(name, aside_prefix):
+        if not name.startswith(aside_prefix) or not left_by_dead_process(name, aside_prefix):
             continue
         if os.path.exists(target):  # Crashed after the new tree went in: drop the old one.
             shutil.rmtree(path)
@@ -82,7 +84,7 @@ def remove_stale(target):
     prefix = _prefix(target, "staging")
     removed = []
     for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
-        if name.startswith(prefix) and _left_by_dead_process(name, prefix):
+        if name.startswith(prefix) and left_by_dead_process(name, prefix):
             shutil.rmtree(os.path.join(parent, name))
             removed.append(os.path.join(parent, name))
     return removed
@@ -120,7 +122,7 @@ def replace(staging, target, exchange=True):
         shutil.rmtree(staging)  # It now holds the old tree.
         return
     aside = os.path.join(
-        os.path.dirname(os.path.abspath(target)), _prefix(target, "previous") + _owner_tag()
+        os.path.dirname(os.path.abspath(target)), _prefix(target, "previous") + owner_tag()
     )
     os.rename(target, aside)
     os.rename(staging, target)

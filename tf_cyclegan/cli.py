@@ -5,10 +5,13 @@ import sys
 
 from absl import app
 
-from tf_cyclegan import errors
+from tf_cyclegan import errors, interrupts
 
 # Exit status of an expected user error (absl uses 1 for flag errors, Python 1 for bugs).
 USER_ERROR_STATUS = 2
+# The shell's statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + the signal.
+INTERRUPTED_STATUS = 130
+TERMINATED_STATUS = 143
 
 
 def _fail(message):
@@ -22,13 +25,17 @@ def run(main):
     def guarded(argv):
         if len(argv) > 1:
             _fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+        interrupts.raise_on_sigterm()
         try:
             return main(argv)
         except errors.UserError as e:
             _fail(e)
+        except interrupts.Terminated:
+            print("terminated", file=sys.stderr, flush=True)
+            sys.exit(TERMINATED_STATUS)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)
-            sys.exit(130)
+            sys.exit(INTERRUPTED_STATUS)
         except Exception as e:
             # Python raises OSError(ENOSPC); TensorFlow's writers raise their own OpError.
             full = getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)

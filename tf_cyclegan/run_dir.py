@@ -24,7 +24,7 @@ import time
 import tensorflow as tf
 from absl import logging
 
-from tf_cyclegan import errors
+from tf_cyclegan import atomic_file, errors
 
 CONFIG_FILE = "config.json"
 EVAL_FILE = "eval.json"
@@ -47,8 +47,13 @@ def is_local(path):
 
 
 def write_atomically(path, text):
-    """Writes ``text`` to ``path`` through a temporary file and a rename."""
-    tmp = f"{path}.tmp-{socket.gethostname()}-{os.getpid()}"
+    """Writes ``text`` to ``path`` through a partial file and a rename (``atomic_file``)."""
+    if is_local(path):
+        with atomic_file.replacing(path) as partial:
+            with open(partial, "w") as f:
+                f.write(text)
+        return
+    tmp = atomic_file.partial_path(path)
     with tf.io.gfile.GFile(tmp, "w") as f:
         f.write(text)
     tf.io.gfile.rename(tmp, path, overwrite=True)

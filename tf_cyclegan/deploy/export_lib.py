@@ -107,7 +107,7 @@ def _check_replaceable(cfg):
 def export(cfg):
     """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
     _validate(cfg)
-    config, generators, path = run_dir.load_generators(cfg.model_dir, cfg.checkpoint)
+    config, generators, checkpoint = run_dir.load_generators(cfg.model_dir, cfg.checkpoint)
     multiple = models.size_multiple(config.model.generator)
     size = cfg.tflite_size or config.data.crop_size
     if size % multiple or size < 8:
@@ -115,11 +115,11 @@ def export(cfg):
             f"--tflite_size={size} must be a multiple of {multiple}, at least 8"
         )
     translator = serving.Translator(generators, multiple, tileable=models.tileable(config.model))
-    for path in atomic_dir.remove_stale(cfg.export_dir):
-        logging.info("Removed %s, left by an export that was killed", path)
+    for stale in atomic_dir.remove_stale(cfg.export_dir):
+        logging.info("Removed %s, left by an export that was killed", stale)
     staging = atomic_dir.make_staging(cfg.export_dir)
     report = {
-        "checkpoint": path,
+        "checkpoint": checkpoint,
         "generator": config.model.generator,
         "tflite_size": size,
         "artifacts": {},

@@ -12,7 +12,7 @@ import numpy as np
 from absl import logging
 from PIL import Image
 
-from tf_cyclegan import errors
+from tf_cyclegan import atomic_file, errors
 from tf_cyclegan.data import image_files
 from tf_cyclegan.deploy import translators, video
 
@@ -90,9 +90,8 @@ def _batches(paths, batch_size, max_pixels, skipped, prepare):
 
 def _save_png(image, path):
     """uint8 [h, w, 3] (RGB) or [h, w, 1] (grayscale), written atomically."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_file.replacing(path) as partial:
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(partial, "PNG")
 
 
 def _translate_video(model, direction, input_path, output, batch_size, overwrite):

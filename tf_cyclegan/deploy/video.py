@@ -10,12 +10,11 @@ leaves no half-written video; the input is never overwritten.
 import os
 import re
 import subprocess
-import tempfile
 import time
 
 import numpy as np
 
-from tf_cyclegan import errors
+from tf_cyclegan import atomic_file, errors
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm")
 
@@ -87,36 +86,30 @@ def translate_video(translate, input_path, output, batch_size=8, overwrite=False
     width, height = meta["size"]
     fps = meta["fps"]
     audio = has_audio(input_path)
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     suffix = os.path.splitext(target)[1]
-    handle, partial = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(target)))
-    os.close(handle)
-    writer = imageio_ffmpeg.write_frames(
-        partial,
-        (width, height),
-        fps=fps,
-        quality=8,
-        macro_block_size=1,
-        # 4:2:0 chroma needs even sides; odd ones keep full chroma.
-        pix_fmt_out="yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p",
-        audio_path=input_path if audio else None,
-        audio_codec=("libvorbis" if suffix == ".webm" else "aac") if audio else None,
-    )
-    frames, start, expected = 0, time.perf_counter(), round(meta["duration"] * fps)
-    try:
-        writer.send(None)
-        while (batch := _frames(reader, batch_size, (height, width, 3))) is not None:
-            for frame in translate(batch):
-                writer.send(np.ascontiguousarray(frame, np.uint8))
-            frames += len(batch)
-            rate = frames / (time.perf_counter() - start)
-            print(f"\rframe {frames}/~{expected} ({rate:.1f} frames/s)", end="", flush=True)
-        writer.close()  # Waits for ffmpeg: the file is complete after this.
-        os.replace(partial, target)
-    finally:
-        writer.close()
-        reader.close()
-        if os.path.exists(partial):
-            os.remove(partial)
+    with atomic_file.replacing(target) as partial:
+        writer = imageio_ffmpeg.write_frames(
+            partial,
+            (width, height),
+            fps=fps,
+            quality=8,
+            macro_block_size=1,
+            # 4:2:0 chroma needs even sides; odd ones keep full chroma.
+            pix_fmt_out="yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p",
+            audio_path=input_path if audio else None,
+            audio_codec=("libvorbis" if suffix == ".webm" else "aac") if audio else None,
+        )
+        frames, start, expected = 0, time.perf_counter(), round(meta["duration"] * fps)
+        try:
+            writer.send(None)
+            while (batch := _frames(reader, batch_size, (height, width, 3))) is not None:
+                for frame in translate(batch):
+                    writer.send(np.ascontiguousarray(frame, np.uint8))
+                frames += len(batch)
+                rate = frames / (time.perf_counter() - start)
+                print(f"\rframe {frames}/~{expected} ({rate:.1f} frames/s)", end="", flush=True)
+        finally:
+            writer.close()  # Waits for ffmpeg: the file is complete after this.
+            reader.close()
     print(flush=True)
     return {"output": target, "frames": frames, "fps": fps, "size": (width, height), "audio": audio}
