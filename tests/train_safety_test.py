@@ -107,6 +107,43 @@ class RunIdentityTest(tf.test.TestCase):
         result = train_lib.train(helpers.with_train_steps(config, 3))
         self.assertEqual(result["step"], 3)
 
+    def test_an_empty_checkpoint_state_file_is_rebuilt_and_the_run_resumes(self):
+        # What a full disk or a crash while the manager rewrites it leaves.
+        model_dir = self.get_temp_dir()
+        config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
+        train_lib.train(helpers.with_train_steps(config, 2))
+        open(os.path.join(model_dir, run_dir.CHECKPOINT_STATE), "w").close()
+        result = train_lib.train(helpers.with_train_steps(config, 3))
+        self.assertEqual(result["step"], 3)
+        self.assertEndsWith(tf.train.latest_checkpoint(model_dir), "ckpt-3")
+
+    def test_a_non_finite_newest_checkpoint_is_skipped_for_the_newest_finite_one(self):
+        model_dir = self.get_temp_dir()
+        config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
+        model = train_lib.train(helpers.with_train_steps(config, 2))["model"]
+        # A newest checkpoint whose weights are NaN (a bit flip, or an older version).
+        kernel = model.generator_a2b.trainable_variables[0]
+        kernel.assign(tf.fill(kernel.shape, float("nan")))
+        checkpoint = tf.train.Checkpoint(model=model)
+        checkpoint.save_counter  # noqa: B018 (created on first use; a training save has it)
+        checkpoint.write(run_dir.checkpoint_path(model_dir, 2))
+        result = train_lib.train(helpers.with_train_steps(config, 3))
+        self.assertEqual(result["step"], 3)
+        self.assertTrue(np.isfinite(result["losses"]["generators/total"]))
+
+    def test_a_config_lacking_an_option_says_so_instead_of_a_change(self):
+        model_dir = self.get_temp_dir()
+        config = helpers.tiny_config(model_dir)  # ngf 4; the default is 64.
+        train_lib.train(helpers.with_train_steps(config, 1))
+        path = os.path.join(model_dir, run_dir.CONFIG_FILE)
+        with open(path) as f:
+            values = json.load(f)
+        del values["model"]["ngf"]
+        with open(path, "w") as f:
+            json.dump(values, f)
+        with self.assertRaisesRegex(errors.RunDirError, "config.json lacks model.ngf, so"):
+            train_lib.train(helpers.with_train_steps(config, 2))
+
     def test_second_trainer_on_a_run_is_refused(self):
         model_dir = self.get_temp_dir()
         with run_dir.lock(model_dir):

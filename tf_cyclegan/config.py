@@ -316,10 +316,20 @@ def load(model_dir):
             "(train with --model_dir=... first)"
         )
     try:
-        with tf.io.gfile.GFile(path) as f:
-            return Config.from_dict(json.load(f))
+        return Config.from_dict(_read(path))
     except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as e:
         raise errors.RunDirError(
             f"{path} is damaged ({type(e).__name__}: {e}); restore it from a backup, or copy "
             "config.json from the export of this run"
         ) from None
+
+
+def _read(path):
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def recorded_options(model_dir):
+    """{"part.field"} that ``model_dir/config.json`` records (``load`` defaults the rest)."""
+    values = _read(os.path.join(model_dir, CONFIG_FILE))
+    return {f"{part}.{name}" for part, fields in values.items() for name in fields}

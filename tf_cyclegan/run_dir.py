@@ -70,6 +70,7 @@ def error_summary(error):
 
 
 _MAX_RELISTS = 10
+CHECKPOINT_STATE = "checkpoint"  # tf.train.CheckpointManager's state file.
 # Checkpoint keys (an API: existing runs must keep restoring): the trainer's tf.Module is saved
 # under "model", and its generators as model/generator_a2b and model/generator_b2a.
 CHECKPOINT_ROOT = "model"
@@ -102,11 +103,48 @@ def checkpoint_path(directory, step):
     return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{step}")
 
 
+class UnusableCheckpoint(ValueError):
+    """A checkpoint that restores but must not be resumed (its message says why)."""
+
+
+def repair_state(directory):
+    """Rewrites the ``checkpoint`` state file from the checkpoints present, when it is
+    damaged (empty after a full disk or a crash mid-rewrite) or names missing checkpoints.
+
+    ``tf.train.CheckpointManager`` reads that file first and fails on a damaged one; the
+    checkpoints themselves are found from their ``.index`` files. Only the lock holder calls
+    this. Returns True when it rewrote the file.
+    """
+    present = checkpoints(directory)[::-1]  # Oldest first, as the state file lists them.
+    if not present:
+        return False
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+        listed = list(state.all_model_checkpoint_paths) if state else []
+    except Exception:  # noqa: BLE001 (TF raises ValueError or a protobuf ParseError)
+        state, listed = None, []
+    names = {os.path.basename(p) for p in present}
+    if state and listed and all(os.path.basename(p) in names for p in listed):
+        return False
+    # CheckpointState as text, relative paths as the manager writes them; with timestamps
+    # (the .index files' times) the manager rotates the listed checkpoints out as usual.
+    lines = [f'model_checkpoint_path: "{os.path.basename(present[-1])}"']
+    lines += [f'all_model_checkpoint_paths: "{os.path.basename(p)}"' for p in present]
+    for prefix in present:
+        stamp = tf.io.gfile.stat(f"{prefix}.index").mtime_nsec / 1e9
+        lines.append(f"all_model_checkpoint_timestamps: {stamp}")
+    write_atomically(os.path.join(directory, CHECKPOINT_STATE), "\n".join(lines) + "\n")
+    kept = ", ".join(os.path.basename(p) for p in present)
+    print(f"warning: {directory}/checkpoint was damaged; rebuilt it from {kept}", flush=True)
+    return True
+
+
 def restore_newest(restore, model_dir):
     """Restores the newest checkpoint that ``restore`` accepts, skipping damaged ones.
 
     Args:
-        restore: callable(prefix) that restores from ``prefix`` and raises on failure.
+        restore: callable(prefix) that restores from ``prefix`` and raises on failure
+            (``UnusableCheckpoint`` for one that restores but must not be used).
         model_dir: where to look.
 
     Returns:
@@ -125,8 +163,10 @@ def restore_newest(restore, model_dir):
             except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
                 if not tf.io.gfile.exists(f"{prefix}.index"):
                     break  # Rotated away while we read it.
-                reason = error_summary(e)
-                print(f"warning: skipping {prefix}: it does not restore ({reason})", flush=True)
+                reason = str(e) if isinstance(e, UnusableCheckpoint) else error_summary(e)
+                if not isinstance(e, UnusableCheckpoint):
+                    reason = f"it does not restore ({reason})"
+                print(f"warning: skipping {prefix}: {reason}", flush=True)
                 failures.append(f"{os.path.basename(prefix)}: {reason}")
                 continue
             return prefix

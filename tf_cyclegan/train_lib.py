@@ -35,6 +35,15 @@ def _check_resumable(config, model_dir):
             )
         return
     changed = config_lib.identity_changes(config_lib.load(model_dir), config)
+    recorded = config_lib.recorded_options(model_dir)
+    lacking = [k for k in changed if k not in recorded]
+    if lacking:  # Loading filled in the default, which the user never chose.
+        path = os.path.join(model_dir, run_dir.CONFIG_FILE)
+        raise errors.RunDirError(
+            f"{path} lacks {', '.join(lacking)}, so the run's value cannot be compared with "
+            "this command's; restore config.json from a backup (or the run's export), or use "
+            "a new --model_dir"
+        )
     if changed:
         listed = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
         raise errors.RunDirError(
@@ -146,12 +155,18 @@ def _setup(config, strategy, chief, build_model):
     # Every task restores the chief's newest checkpoint that restores; each saves (a
     # collective) to its own directory.
     save_dir = distribute.checkpoint_dir(strategy, model_dir)
+    run_dir.repair_state(save_dir)  # The manager reads the state file first.
     manager = tf.train.CheckpointManager(
         checkpoint, save_dir, max_to_keep=cfg.max_to_keep, checkpoint_name=run_dir.CHECKPOINT_PREFIX
     )
-    latest = run_dir.restore_newest(
-        lambda p: checkpoint.restore(p).assert_existing_objects_matched(), model_dir
-    )
+
+    def restore_finite(prefix):
+        checkpoint.restore(prefix).assert_existing_objects_matched()
+        bad = _nonfinite_variables(model)
+        if bad:  # Resuming it would fail a step later.
+            raise run_dir.UnusableCheckpoint(f"it holds non-finite weights ({bad[0]})")
+
+    latest = run_dir.restore_newest(restore_finite, model_dir)
     if latest:
         print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
     start = int(model.step.numpy())
