@@ -33,6 +33,7 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         (["--lr=1e15", "--lr=-1"], "--lr=-1.0"),
         (["--dataset=/no/such/folder"], "does not exist"),
         (["--dataset=cycle_gan/hors2zebra"], "cycle_gan/horse2zebra"),
+        (["--bogus_flag=1"], "Unknown command line flag 'bogus_flag'"),  # absl's parser.
     )
     def test_train_refuses_bad_options_in_one_line(self, flags, phrase):
         model_dir = os.path.join(self.get_temp_dir(), "run")

@@ -3,7 +3,7 @@
 import errno
 import sys
 
-from absl import app
+from absl import app, flags
 
 from tf_cyclegan import errors, interrupts
 
@@ -43,4 +43,13 @@ def run(main):
                 _fail(f"the disk is full ({e}); free some space and run the same command again")
             raise
 
-    app.run(guarded)
+    app.run(guarded, flags_parser=_parse_flags)
+
+
+def _parse_flags(argv):
+    """absl's parsing, with its errors as every other user error: one line, status 2."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        message = " ".join(str(e).split())
+        _fail(f"{message}; --helpshort lists the flags")

@@ -308,6 +308,10 @@ def save(config, model_dir):
 def load(model_dir):
     """Reads ``model_dir/config.json``; a clear error when it is missing or damaged."""
     if not tf.io.gfile.isdir(model_dir):
+        if tf.io.gfile.exists(model_dir):
+            raise errors.ConfigError(
+                f"{model_dir} is a file, not a run directory (the folder holding config.json)"
+            )
         raise errors.MissingError(f"{model_dir} does not exist (train with --model_dir first)")
     path = os.path.join(model_dir, CONFIG_FILE)
     if not tf.io.gfile.exists(path):

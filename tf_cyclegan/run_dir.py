@@ -25,6 +25,7 @@ import tensorflow as tf
 from absl import logging
 
 from tf_cyclegan import atomic_file, errors
+from tf_cyclegan.conventions import DIRECTIONS
 
 CONFIG_FILE = "config.json"
 EVAL_FILE = "eval.json"
@@ -205,15 +206,21 @@ def lock(model_dir):
     """
     if tf.io.gfile.exists(model_dir) and not tf.io.gfile.isdir(model_dir):
         raise errors.RunDirError(f"--model_dir={model_dir} is a file; choose a folder path")
+    created = not tf.io.gfile.exists(model_dir)
     tf.io.gfile.makedirs(model_dir)
     path = os.path.join(model_dir, LOCK_FILE)
     holder = f"{socket.gethostname()} pid {os.getpid()}"
-    if is_local(path):
-        with _flock(path.removeprefix("file://"), holder, model_dir):
-            yield
-    else:
-        with _lease(path, holder, model_dir):
-            yield
+    try:
+        if is_local(path):
+            with _flock(path.removeprefix("file://"), holder, model_dir):
+                yield
+        else:
+            with _lease(path, holder, model_dir):
+                yield
+    finally:
+        # A first run refused before it started leaves no directory behind.
+        if created and tf.io.gfile.isdir(model_dir) and not tf.io.gfile.listdir(model_dir):
+            tf.io.gfile.rmtree(model_dir)
 
 
 def _refusal(model_dir, other):
@@ -227,6 +234,7 @@ def _refusal(model_dir, other):
 def _flock(path, holder, model_dir):
     import fcntl
 
+    created = not os.path.exists(path)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -236,7 +244,12 @@ def _flock(path, holder, model_dir):
             raise _refusal(model_dir, other) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, holder.encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            # A run that never started (no config.json) keeps no lock file of ours.
+            if created and not os.path.exists(os.path.join(model_dir, CONFIG_FILE)):
+                os.remove(path)
     finally:
         os.close(fd)  # Releases the flock.
 
@@ -274,6 +287,19 @@ def _lease(path, holder, model_dir):
         tf.io.gfile.remove(path)
 
 
+def _check_checkpoint_flag(checkpoint):
+    if tf.io.gfile.isdir(checkpoint):
+        newest = (checkpoints(checkpoint) or [checkpoint_path(checkpoint, "N")])[0]
+        raise errors.ConfigError(
+            f"--checkpoint={checkpoint} is a folder; pass a checkpoint prefix such as {newest}, "
+            "or leave --checkpoint out for the run's newest"
+        )
+    if not tf.io.gfile.exists(f"{checkpoint}.index"):
+        raise errors.MissingError(
+            f"--checkpoint={checkpoint} does not exist (expected {checkpoint}.index)"
+        )
+
+
 def load_generators(model_dir, checkpoint=None):
     """Builds float32 generators from ``config.json`` and restores them from a checkpoint
     (``checkpoint``, else the newest that restores).
@@ -298,6 +324,7 @@ def load_generators(model_dir, checkpoint=None):
         status.expect_partial().assert_existing_objects_matched()
 
     if checkpoint:
+        _check_checkpoint_flag(checkpoint)
         try:
             restore(checkpoint)
         except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
@@ -326,6 +353,10 @@ def require_direction(held, direction, source):
     """Raises a one-line error when ``source``, holding the directions ``held`` (an iterable
     of "a2b"/"b2a"), has no generator for ``direction``."""
     held = list(held)
+    if direction not in DIRECTIONS:
+        raise errors.ConfigError(
+            f"unknown direction {direction!r}; expected {' or '.join(DIRECTIONS)}"
+        )
     if direction not in held:
         held = ", ".join(held)
         raise errors.ConfigError(

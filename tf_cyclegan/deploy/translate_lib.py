@@ -29,6 +29,17 @@ def list_images(path):
     return [os.path.join(path, n) for n in names]
 
 
+def _nothing_to_translate(folder):
+    videos = sorted(n for n in os.listdir(folder) if video.is_video(n))
+    if videos:
+        shown = ", ".join(videos[:3]) + (", ..." if len(videos) > 3 else "")
+        return (
+            f"--input={folder} holds no images but {len(videos)} video(s) ({shown}); "
+            f"translate a video on its own: --input={os.path.join(folder, videos[0])}"
+        )
+    return f"--input={folder} holds no images ({', '.join(image_files.IMAGE_EXTENSIONS)})"
+
+
 def output_paths(inputs, output_dir):
     """{input path: output path}: PNGs named by stem, by file name where stems collide."""
     stems = {}
@@ -122,6 +133,8 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
     if os.path.isfile(input_path) and video.is_video(input_path):
         return _translate_video(model, direction, input_path, output_dir, batch_size, overwrite)
     paths = list_images(input_path)
+    if not paths:
+        raise errors.ConfigError(_nothing_to_translate(input_path))
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
     translator = translators.load(model, direction)

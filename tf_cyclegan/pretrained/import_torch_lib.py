@@ -96,6 +96,10 @@ def _check(cfg):
     for direction, path in cfg.checkpoints.items():
         if direction not in conventions.DIRECTIONS:
             raise errors.ConfigError(f"unknown direction {direction!r}")
+        if os.path.isdir(path):
+            raise errors.ConfigError(
+                f"--checkpoint={path} is a folder; pass the .pth file in it (e.g. latest_net_G.pth)"
+            )
         if not os.path.isfile(path):
             raise errors.MissingError(f"--checkpoint={path} does not exist")
     if tf.io.gfile.exists(cfg.model_dir):
