@@ -64,8 +64,9 @@ def train_step(generator, size, jit_compile, steps, mode="auto"):
     """Median seconds per step; ``mode``: stock, auto (conv_paths' choice), or auto bfloat16."""
     import tensorflow as tf
 
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import conv_paths, cyclegan
+    from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.networks import conv_paths
+    from tf_cyclegan.training import cyclegan
 
     conv_paths.configure(mode.split()[0])
     precision = "bfloat16" if mode.endswith("bfloat16") else None

@@ -3,7 +3,7 @@ r"""Stock vs ``fast_conv`` gradients for the CycleGAN convolutions that dominate
   python benchmarks/conv_gradients.py            # about a minute on a 2-core CPU
 
 For each shape, times forward + both gradients (median of repeats, after a warm-up) with
-TensorFlow's own gradients and with ``tf_cyclegan.fast_conv``, and prints the rates in GFLOP/s
+TensorFlow's own gradients and with ``tf_cyclegan.networks.fast_conv``, and prints the rates in GFLOP/s
 of the three convolutions' worth of work, so the two columns compare like with like.
 """
 
@@ -51,7 +51,7 @@ def main(argv):
     del argv
     import tensorflow as tf
 
-    from tf_cyclegan import fast_conv
+    from tf_cyclegan.networks import fast_conv
 
     stock = _forward_and_gradients(lambda x, w: tf.nn.conv2d(x, w, 1, "VALID"))
     fast = _forward_and_gradients(fast_conv.conv2d_with_fast_gradients)

@@ -42,7 +42,7 @@ def _fit(features, labels, steps):
 
 def main(argv):
     del argv
-    from tf_cyclegan import conventions, run_dir
+    from tf_cyclegan.common import conventions, run_dir
     from tf_cyclegan.data import pipeline, sources
 
     print(cpu_description())

@@ -26,9 +26,9 @@ def main(argv):
     del argv
     import tensorflow as tf
 
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import cyclegan
+    from tf_cyclegan.common import config as config_lib
     from tf_cyclegan.data import pipeline, sources
+    from tf_cyclegan.training import cyclegan
 
     config = config_lib.Config(
         model=config_lib.ModelConfig(generator=_GENERATOR.value),

@@ -22,7 +22,7 @@ from absl import app, flags
 from PIL import Image
 
 from tf_cyclegan.data import image_files
-from tf_cyclegan.deploy import tiling, translators
+from tf_cyclegan.serving import tiling, translators
 
 _MODEL = flags.DEFINE_string("model", None, "Run or export dir for quality.", required=True)
 _PHOTO = flags.DEFINE_string("photo", None, "A photo (ideally 12 megapixels).", required=True)

@@ -37,7 +37,7 @@ _REPEATS = flags.DEFINE_integer("repeats", 20, "Timed LiteRT runs per model and 
 
 def _held_out(config, direction):
     """(images, truths) float32 in [-1, 1] of ``direction``'s test split, at the crop size."""
-    from tf_cyclegan import conventions
+    from tf_cyclegan.common import conventions
     from tf_cyclegan.data import pipeline, sources
 
     builder = sources.get_builder(config.data.dataset, config.data.data_dir)
@@ -66,7 +66,7 @@ def _through_size(run, images, size):
 
 
 def _export(model_dir, out, quantizations):
-    from tf_cyclegan.deploy import export_lib
+    from tf_cyclegan.exporting import export_lib
 
     report = export_lib.export(
         export_lib.ExportConfig(
@@ -83,7 +83,7 @@ def _export(model_dir, out, quantizations):
 
 def _latencies(paths, size, repeats):
     """{name: median ms} of LiteRT on 2 threads, the models timed in alternation."""
-    from tf_cyclegan.deploy import litert
+    from tf_cyclegan.serving import litert
 
     image = np.random.default_rng(0).uniform(-1, 1, (size, size, 3)).astype(np.float32)
     models = {name: litert.TfliteModel(path, num_threads=2) for name, path in paths.items()}
@@ -96,8 +96,9 @@ def _latencies(paths, size, repeats):
 
 def main(argv):
     del argv
-    from tf_cyclegan import conventions, flops, run_dir
-    from tf_cyclegan.deploy import litert
+    from tf_cyclegan import flops
+    from tf_cyclegan.common import conventions, run_dir
+    from tf_cyclegan.serving import litert
 
     print(cpu_description())
     out = _OUT.value or tempfile.mkdtemp(prefix="mobile_bench_")

@@ -41,9 +41,10 @@ def main(argv):
     import tensorflow as tf
     import torch
 
-    from tf_cyclegan import run_dir
-    from tf_cyclegan.deploy import export_lib, litert
+    from tf_cyclegan.common import run_dir
+    from tf_cyclegan.exporting import export_lib
     from tf_cyclegan.pretrained import import_torch_lib
+    from tf_cyclegan.serving import litert
 
     print(cpu_description())
     work = tempfile.mkdtemp(prefix="pretrained_parity_")

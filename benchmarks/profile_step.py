@@ -60,7 +60,7 @@ def _variants():
     import keras
     import tensorflow as tf
 
-    from tf_cyclegan import layers
+    from tf_cyclegan.networks import layers
 
     def swap(obj, name, value):
         return lambda stack: stack.enter_context(_patched(obj, name, value))

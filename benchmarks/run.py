@@ -32,7 +32,7 @@ _XLA_COMPILE_SECONDS = 45
 
 
 def input_pipeline_images_per_second(batches=300):
-    from tf_cyclegan import config as config_lib
+    from tf_cyclegan.common import config as config_lib
     from tf_cyclegan.data import pipeline, sources
 
     builder = sources.get_builder("synthetic")
@@ -54,12 +54,13 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
     import numpy as np
     import tensorflow as tf
 
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import models
-    from tf_cyclegan.deploy import litert, serving, tflite_export
+    from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.exporting import tflite_export
+    from tf_cyclegan.networks import models
+    from tf_cyclegan.serving import litert, serving_module
 
     generator = models.build_generator(config_lib.ModelConfig())
-    translator = serving.Translator({"a2b": generator, "b2a": generator}, 4)
+    translator = serving_module.ServingModule({"a2b": generator, "b2a": generator}, 4)
     folder = tempfile.mkdtemp()
     saved = os.path.join(folder, "saved_model")
     tf.saved_model.save(translator, saved, signatures=translator.signatures())
@@ -91,8 +92,8 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
 
 def main(argv):
     del argv
-    from tf_cyclegan import config as config_lib
     from tf_cyclegan import flops
+    from tf_cyclegan.common import config as config_lib
 
     start, budget = time.perf_counter(), _BUDGET.value
     left = lambda: float("inf") if not budget else budget - (time.perf_counter() - start)  # noqa: E731
@@ -156,7 +157,7 @@ def main(argv):
                 print("inference, images/s on 2 threads (ResNet-9):")
                 for key, value in results["inference_images_per_second"].items():
                     print(f"  {key}: {value}")
-    from tf_cyclegan import conv_paths
+    from tf_cyclegan.networks import conv_paths
 
     results["conv_choices"] = dict(conv_paths._choices)
     print("auto chose:", ", ".join(f"{k}: {v}" for k, v in sorted(conv_paths._choices.items())))

@@ -32,8 +32,8 @@ CONFIGS = (
 def _measure(devices, jit_compile=False, mixed_precision=None):
     import tensorflow as tf
 
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import cyclegan, distribute
+    from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.training import cyclegan, distribute
 
     strategy = distribute.make_strategy("mirrored" if devices > 1 else "default", devices)
     replicas = strategy.num_replicas_in_sync
@@ -60,7 +60,7 @@ def _measure(devices, jit_compile=False, mixed_precision=None):
 
 def main(argv):
     del argv
-    from tf_cyclegan import distribute
+    from tf_cyclegan.training import distribute
 
     distribute.configure_cpu_devices(2)  # Before TensorFlow starts; 1-device runs use cpu:0.
     results = {}

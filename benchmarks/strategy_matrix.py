@@ -32,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _train(model_dir, data_dir, strategy, precision, xla, steps):
     """Runs train (2 processes for multi_worker); returns (ok, combined output)."""
-    from tf_cyclegan import distribute
+    from tf_cyclegan.training import distribute
 
     command = [
         sys.executable,

@@ -22,8 +22,8 @@ FRAMES, FPS = 48, 24
 
 def _run_dir(work):
     """A ResNet-9 run directory with random weights, through the .pth import."""
-    from tf_cyclegan import config as config_lib
-    from tf_cyclegan import models
+    from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.networks import models
     from tf_cyclegan.pretrained import import_torch_lib, official, pth_writer
 
     model_config = config_lib.ModelConfig(pytorch_compatible=True)
@@ -39,7 +39,8 @@ def main(argv):
     del argv
     import imageio_ffmpeg
 
-    from tf_cyclegan.deploy import export_lib, translate_lib
+    from tf_cyclegan.exporting import export_lib
+    from tf_cyclegan.serving import translate_lib
 
     print(cpu_description())
     work = tempfile.mkdtemp(prefix="video_benchmark_")

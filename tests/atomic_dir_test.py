@@ -7,7 +7,7 @@ import sys
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import atomic_dir
+from tf_cyclegan.common import atomic_dir
 
 
 def _tree(root, marker):

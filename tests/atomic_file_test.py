@@ -7,7 +7,7 @@ import sys
 
 import tensorflow as tf
 
-from tf_cyclegan import atomic_file
+from tf_cyclegan.common import atomic_file
 
 # A writer that dies (kill -9) halfway through ``target``, leaving its partial file.
 _KILLED_WRITER = (

@@ -15,8 +15,9 @@ from absl.testing import flagsaver, parameterized
 from PIL import Image
 
 import helpers
-from tf_cyclegan import evaluate, export, import_torch, network, prepare, run_dir, translate
-from tf_cyclegan.deploy import litert
+from tf_cyclegan import evaluate, export, import_torch, prepare, translate
+from tf_cyclegan.common import reachability, run_dir
+from tf_cyclegan.serving import litert
 
 FLAGS = flags.FLAGS
 
@@ -97,7 +98,7 @@ class EvaluateTest(CommandTest):
         model_dir = helpers.copy_run(helpers.trained_run())
         with (
             mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
-            mock.patch.object(network, "host_reachable", return_value=False),
+            mock.patch.object(reachability, "host_reachable", return_value=False),
         ):
             printed = _run_main(evaluate, model_dir=model_dir, fid=None)
         self.assertEqual(printed.count("FID/KID skipped"), 1)
@@ -114,7 +115,7 @@ class EvaluateTest(CommandTest):
             before = f.read()  # Training's own evaluation.
         with (
             mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
-            mock.patch.object(network, "host_reachable", return_value=False),
+            mock.patch.object(reachability, "host_reachable", return_value=False),
         ):
             with self.assertRaisesRegex(inception.InceptionUnavailableError, "unreachable"):
                 _run_main(evaluate, model_dir=model_dir, fid=True)

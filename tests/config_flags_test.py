@@ -8,8 +8,8 @@ import tensorflow as tf
 from absl import flags
 from absl.testing import parameterized
 
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import config_checks, config_flags, errors
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import config_checks, config_flags, errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -8,7 +8,8 @@ from unittest import mock
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import conv_paths, errors
+from tf_cyclegan.common import errors
+from tf_cyclegan.networks import conv_paths
 
 _WIDE = ([1, 18, 18, 32], [3, 3, 32, 32], tf.float32)
 

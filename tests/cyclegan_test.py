@@ -3,7 +3,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import cyclegan, losses
+from tf_cyclegan.training import cyclegan, losses
 
 NETWORKS = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
 

@@ -13,9 +13,10 @@ from absl.testing import parameterized
 from PIL import Image
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import config_checks, conventions, network, train_lib
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import config_checks, conventions, reachability
 from tf_cyclegan.data import pipeline, prepare_lib, sources
+from tf_cyclegan.training import train_lib
 
 # realpath: under Bazel this file is a runfiles symlink to the checkout, beside which the
 # shared photos live (../shared/data/horse2zebra_mini, 4 JPEGs per domain; never copied in).
@@ -54,7 +55,7 @@ class MockedTfdsTest(tf.test.TestCase):
         config = config_lib.DataConfig(load_size=36, crop_size=32, batch_size=2)
         with (
             tfds.testing.mock_data(num_examples=6),
-            mock.patch.object(network, "host_reachable", return_value=True),
+            mock.patch.object(reachability, "host_reachable", return_value=True),
         ):
             builder = sources.get_builder("cycle_gan/horse2zebra", self.get_temp_dir())
             self.assertEqual(sources.steps_per_epoch(builder, config, 2), 3)
@@ -77,7 +78,9 @@ class PrepareArchiveTest(tf.test.TestCase):
                     path = os.path.join(folder, name)
                     z.write(path, os.path.relpath(path, os.path.dirname(tree)))
         data_dir = os.path.join(work, "tfds")
-        with mock.patch.object(network, "host_reachable", side_effect=AssertionError("network")):
+        with mock.patch.object(
+            reachability, "host_reachable", side_effect=AssertionError("network")
+        ):
             result = prepare_lib.prepare("cycle_gan/horse2zebra", archive, data_dir)
             self.assertEqual(result["splits"], {"trainA": 3, "trainB": 3, "testA": 3, "testB": 3})
             self.assertEqual(result["skipped"], [])

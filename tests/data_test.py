@@ -7,8 +7,8 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import network
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import reachability
 from tf_cyclegan.data import pipeline, sources, synthetic
 
 
@@ -161,7 +161,7 @@ class BuilderTest(tf.test.TestCase):
 
     def test_offline_download_fails_fast_with_the_recipe(self):
         start = time.monotonic()
-        with mock.patch.object(network, "host_reachable", return_value=False):
+        with mock.patch.object(reachability, "host_reachable", return_value=False):
             with self.assertRaisesRegex(
                 sources.DataUnavailableError, "tf_cyclegan.prepare --dataset=cycle_gan/horse2zebra"
             ):
@@ -172,7 +172,7 @@ class BuilderTest(tf.test.TestCase):
         with socket.socket() as s:  # Bind then close: a loopback port nobody listens on.
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        self.assertFalse(network.host_reachable("127.0.0.1", port=port, timeout=1.0))
+        self.assertFalse(reachability.host_reachable("127.0.0.1", port=port, timeout=1.0))
 
 
 if __name__ == "__main__":

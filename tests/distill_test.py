@@ -13,10 +13,12 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, flops, models, run_dir
-from tf_cyclegan import layers as cg_layers
-from tf_cyclegan.mobile import distill_lib, objective, students
+from tf_cyclegan import flops
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.distillation import distill_lib, objective
+from tf_cyclegan.networks import layers as cg_layers
+from tf_cyclegan.networks import models, students
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -95,7 +97,7 @@ class StudentTest(tf.test.TestCase, parameterized.TestCase):
 
 class DelegatesTest(tf.test.TestCase):
     def test_names_the_operators_the_gpu_delegate_lacks(self):
-        from tf_cyclegan.deploy import delegates
+        from tf_cyclegan.exporting import delegates
 
         ops = {"CONV_2D", "TOPK_V2", "SHAPE", "TANH"}
         self.assertEqual(delegates.gpu_unsupported(ops), ["SHAPE", "TOPK_V2"])
@@ -162,7 +164,7 @@ class DistilledRunTest(tf.test.TestCase):
             self.assertAllClose(generator(images), want, atol=1e-6)
 
     def test_exports_full_int8_and_runs_whole_on_the_gpu_delegate(self):
-        from tf_cyclegan.deploy import export_lib
+        from tf_cyclegan.exporting import export_lib
 
         export_dir = os.path.join(self.get_temp_dir(), "export")
         config = export_lib.ExportConfig(

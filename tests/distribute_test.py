@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import cyclegan, distribute, train_lib
+from tf_cyclegan.training import cyclegan, distribute, train_lib
 
 distribute.configure_cpu_devices(2)  # A no-op under pytest, where conftest.py did it.
 

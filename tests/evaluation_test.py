@@ -8,9 +8,10 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 import helpers
-from tf_cyclegan import network, train_lib
+from tf_cyclegan.common import reachability
 from tf_cyclegan.data import sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
+from tf_cyclegan.training import train_lib
 
 
 class EvaluationTest(tf.test.TestCase):
@@ -46,7 +47,7 @@ class InceptionTest(tf.test.TestCase):
         start = time.monotonic()
         with (
             mock.patch.dict(os.environ, {"KERAS_HOME": self.get_temp_dir()}),
-            mock.patch.object(network, "host_reachable", return_value=False),
+            mock.patch.object(reachability, "host_reachable", return_value=False),
         ):
             with self.assertRaisesRegex(inception.InceptionUnavailableError, "--inception_weights"):
                 inception.load()

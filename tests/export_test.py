@@ -12,9 +12,11 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import conventions, errors, run_dir, train_lib
-from tf_cyclegan.deploy import export_lib, litert, parity, translate_lib, translators
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import conventions, errors, run_dir
+from tf_cyclegan.exporting import export_lib, parity
+from tf_cyclegan.serving import litert, translate_lib, translators
+from tf_cyclegan.training import train_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

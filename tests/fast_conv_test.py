@@ -2,7 +2,7 @@ import keras
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import conv_paths, fast_conv, layers
+from tf_cyclegan.networks import conv_paths, fast_conv, layers
 
 
 def _pair(in_channels, filters, kernel_size, dtype="float32"):

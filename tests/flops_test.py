@@ -1,8 +1,9 @@
 import keras
 import tensorflow as tf
 
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import flops, models
+from tf_cyclegan import flops
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.networks import models
 
 
 class FlopsTest(tf.test.TestCase):

@@ -11,10 +11,11 @@ from absl.testing import parameterized
 from PIL import Image
 
 import helpers
-from tf_cyclegan import train_lib
 from tf_cyclegan.data import sources
-from tf_cyclegan.deploy import export_lib, translate_lib
 from tf_cyclegan.evaluation import evaluate_lib
+from tf_cyclegan.exporting import export_lib
+from tf_cyclegan.serving import translate_lib
+from tf_cyclegan.training import train_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

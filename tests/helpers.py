@@ -7,7 +7,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tf_cyclegan import config as config_lib
+from tf_cyclegan.common import config as config_lib
 
 
 @functools.cache
@@ -26,7 +26,7 @@ def trained_run():
 
     Tests read it and never write into it.
     """
-    from tf_cyclegan import train_lib
+    from tf_cyclegan.training import train_lib
 
     model_dir = os.path.join(tempfile.mkdtemp(prefix="run_"), "run")
     train_lib.train(tiny_config(model_dir, **{"train.train_steps": 2}))

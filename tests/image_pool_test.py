@@ -1,7 +1,7 @@
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import image_pool
+from tf_cyclegan.training import image_pool
 
 
 def _images(start, count):

@@ -10,8 +10,9 @@ import tensorflow_datasets as tfds
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import errors, network, train_lib
+from tf_cyclegan.common import errors, reachability
 from tf_cyclegan.data import pipeline, sources
+from tf_cyclegan.training import train_lib
 
 CLASSES = ["zero", "one", "two"]
 
@@ -107,7 +108,7 @@ class LabelledDomainsTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_unprepared_source_offline_names_the_command_that_prepares_it(self):
         empty = tempfile.mkdtemp()
-        with mock.patch.object(network, "host_reachable", return_value=False):
+        with mock.patch.object(reachability, "host_reachable", return_value=False):
             with self.assertRaisesRegex(sources.DataUnavailableError, "tfds build mnist"):
                 sources.get_builder("tfds:mnist:0:1", empty)
         self.assertEqual(os.listdir(empty), [])

@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import layers
+from tf_cyclegan.networks import layers
 
 
 class InstanceNormalizationTest(tf.test.TestCase, parameterized.TestCase):

@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import losses
-from tf_cyclegan.config import LossConfig
+from tf_cyclegan.common.config import LossConfig
+from tf_cyclegan.training import losses
 
 
 def _constant(value):

@@ -2,8 +2,8 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import models
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.networks import models
 
 
 def _model_config(**kwargs):

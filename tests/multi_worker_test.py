@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 import helpers
-from tf_cyclegan import distribute
+from tf_cyclegan.training import distribute
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,9 +16,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _WORKER = """
 import json, sys
 import numpy as np
-from tf_cyclegan import distribute
+from tf_cyclegan.training import distribute
 strategy = distribute.make_strategy("multi_worker")  # First: before any other TF work.
-from tf_cyclegan import config as config_lib, train_lib
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.training import train_lib
 result = train_lib.train(config_lib.Config.from_dict(json.loads(sys.argv[1])), strategy)
 weights = result["model"].generator_a2b.variables + result["model"].discriminator_b.variables
 np.savez(sys.argv[2], *[v.numpy() for v in weights])

@@ -6,10 +6,11 @@ import tempfile
 import tensorflow as tf
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, run_dir, train_lib
-from tf_cyclegan.deploy import translate_lib
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import errors, run_dir
 from tf_cyclegan.pretrained import import_torch_lib
+from tf_cyclegan.serving import translate_lib
+from tf_cyclegan.training import train_lib
 
 
 class OneLineErrorsTest(tf.test.TestCase):

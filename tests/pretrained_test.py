@@ -18,10 +18,12 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, models, run_dir
-from tf_cyclegan.deploy import export_lib, translators
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.exporting import export_lib
+from tf_cyclegan.networks import models
 from tf_cyclegan.pretrained import import_torch_lib, official, pth
+from tf_cyclegan.serving import translators
 
 FIXTURES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "fixtures", "pretrained")
 TOLERANCE = 1e-4

@@ -8,11 +8,11 @@ import time
 
 import tensorflow as tf
 
-from tf_cyclegan import errors, run_dir
+from tf_cyclegan.common import errors, run_dir
 
 _HOLD = """
 import sys, time
-from tf_cyclegan import run_dir
+from tf_cyclegan.common import run_dir
 with run_dir.lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(600)

@@ -1,7 +1,7 @@
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import schedules
+from tf_cyclegan.training import schedules
 
 
 class ScheduleTest(tf.test.TestCase, parameterized.TestCase):

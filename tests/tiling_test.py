@@ -4,8 +4,9 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan import errors, layers, models
-from tf_cyclegan.deploy import serving, tiling, translators
+from tf_cyclegan.common import errors
+from tf_cyclegan.networks import layers, models
+from tf_cyclegan.serving import serving_module, tiling, translators
 
 
 def _generator(n_blocks, pytorch_compatible=False):
@@ -57,12 +58,14 @@ class TilingTest(tf.test.TestCase, parameterized.TestCase):
         # The table is the larger of the two layouts' radii (Keras 'same' pads one side:
         # one pixel more there).
         self.assertBetween(radius, models.RECEPTIVE_RADIUS[name] - 1, models.RECEPTIVE_RADIUS[name])
-        self.assertLess(models.RECEPTIVE_RADIUS[name], serving.TILE_MARGIN)
+        self.assertLess(models.RECEPTIVE_RADIUS[name], serving_module.TILE_MARGIN)
 
     @parameterized.parameters(False, True)
     def test_tiles_with_the_whole_images_statistics_reproduce_it(self, pytorch_compatible):
         generator = _generator(6, pytorch_compatible)
-        module = serving.Translator({"a2b": generator, "b2a": generator}, 4, tileable=True)
+        module = serving_module.ServingModule(
+            {"a2b": generator, "b2a": generator}, 4, tileable=True
+        )
         image = np.random.default_rng(0).integers(0, 256, (301, 422, 3), np.uint8)
         whole = module.a2b(tf.constant(image[np.newaxis]))["images"][0].numpy()
         budget = tiling.Budget(whole_pixels=image.size, tile_core=64)  # 5x7 tiles, no downscale.
@@ -79,7 +82,9 @@ class TilingTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_statistics_are_per_layer_means_and_variances(self):
         generator = _generator(6)
-        module = serving.Translator({"a2b": generator, "b2a": generator}, 4, tileable=True)
+        module = serving_module.ServingModule(
+            {"a2b": generator, "b2a": generator}, 4, tileable=True
+        )
         x = tf.random.uniform([1, 40, 48, 3], -1, 1, seed=1)
         flat = module.a2b_statistics(x)["statistics"]
         expected = [tf.reshape(t, [-1]) for pair in _whole_statistics(generator, x) for t in pair]

@@ -8,8 +8,9 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import errors, train_lib
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import errors
+from tf_cyclegan.training import train_lib
 
 
 class ExactResumeTest(tf.test.TestCase):

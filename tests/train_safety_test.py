@@ -8,9 +8,10 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import config as config_lib
-from tf_cyclegan import config_checks, errors, run_dir, train_lib
-from tf_cyclegan.deploy import translators
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import config_checks, errors, run_dir
+from tf_cyclegan.serving import translators
+from tf_cyclegan.training import train_lib
 
 
 class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
@@ -158,8 +159,8 @@ if __name__ == "__main__":
 class NonLocalRunTest(tf.test.TestCase):
     def test_export_translate_and_evaluate_read_a_run_on_another_filesystem(self):
         from tf_cyclegan.data import sources
-        from tf_cyclegan.deploy import export_lib
         from tf_cyclegan.evaluation import evaluate_lib
+        from tf_cyclegan.exporting import export_lib
 
         model_dir = "ram://non_local_test/run"  # TensorFlow's in-memory filesystem.
         train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))

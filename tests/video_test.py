@@ -11,8 +11,8 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import errors, interrupts
-from tf_cyclegan.deploy import translate_lib, translators, video
+from tf_cyclegan.common import errors, interrupts
+from tf_cyclegan.serving import translate_lib, translators, video
 
 
 def _clip(path, width=64, height=48, fps=12, seconds=1, audio=True):

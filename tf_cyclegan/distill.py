@@ -9,8 +9,9 @@ The data and schedule options not given here are the teacher's; the students' si
 
 from absl import flags
 
-from tf_cyclegan import cli, config_flags, distribute, shared_flags
-from tf_cyclegan.config import DISTILL_PARTS, STUDENT_GENERATORS
+from tf_cyclegan.common import cli, config_flags, shared_flags
+from tf_cyclegan.common.config import DISTILL_PARTS, STUDENT_GENERATORS
+from tf_cyclegan.training import distribute
 
 # The options of config.Config's schedule, data, run and distillation parts (config.py).
 config_flags.define_flags(parts=DISTILL_PARTS)
@@ -27,7 +28,7 @@ flags.mark_flags_as_required(["teacher", "model_dir"])
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.mobile import distill_lib
+    from tf_cyclegan.distillation import distill_lib
 
     config = config_flags.config_from_flags(parts=DISTILL_PARTS)
     # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.

@@ -12,7 +12,7 @@ import os
 
 from absl import flags
 
-from tf_cyclegan import cli, shared_flags
+from tf_cyclegan.common import cli, shared_flags
 
 _MODEL_DIR = shared_flags.define_model_dir("The run to evaluate.")
 _CHECKPOINT = shared_flags.define_checkpoint()
@@ -32,7 +32,7 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import run_dir
+    from tf_cyclegan.common import run_dir
     from tf_cyclegan.data import sources
     from tf_cyclegan.evaluation import evaluate_lib, inception
 

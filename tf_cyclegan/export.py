@@ -8,8 +8,8 @@ against the trained model, max abs error, size, LiteRT latency), printed as a ta
 
 from absl import flags
 
-from tf_cyclegan import cli, shared_flags
-from tf_cyclegan.deploy import export_lib
+from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.exporting import export_lib
 
 _MODEL_DIR = shared_flags.define_model_dir("The training run to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write.", required=True)

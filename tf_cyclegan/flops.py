@@ -12,7 +12,7 @@ stride 2.
 import keras
 import numpy as np
 
-from tf_cyclegan import models
+from tf_cyclegan.networks import models
 
 
 def network_flops(model, size):
@@ -56,7 +56,7 @@ def iteration_flops(model_config, size, batch=1, identity=True):
 
 def generator_table(size):
     """[(generator name, GMACs at size x size RGB, parameters)] for every generator."""
-    from tf_cyclegan import config as config_lib
+    from tf_cyclegan.common import config as config_lib
 
     rows = []
     for name in config_lib.GENERATORS:
@@ -78,7 +78,7 @@ def main(argv):
 if __name__ == "__main__":
     from absl import flags
 
-    from tf_cyclegan import cli
+    from tf_cyclegan.common import cli
 
     _SIZE = flags.DEFINE_integer("size", 256, "Square image size.")
     cli.run(main)

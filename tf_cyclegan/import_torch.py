@@ -12,8 +12,8 @@ makes it a check. Files are parsed without running any code they contain.
 
 from absl import flags
 
-from tf_cyclegan import cli, shared_flags
-from tf_cyclegan.config import TEACHER_GENERATORS
+from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.common.config import TEACHER_GENERATORS
 
 _CHECKPOINT = shared_flags.define_checkpoint(
     "An official generator's .pth (e.g. latest_net_G.pth), translating --direction."
@@ -38,7 +38,7 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan import errors
+    from tf_cyclegan.common import errors
     from tf_cyclegan.pretrained import import_torch_lib
 
     checkpoints = {}

@@ -12,7 +12,7 @@ import os
 
 from absl import flags
 
-from tf_cyclegan import cli, shared_flags
+from tf_cyclegan.common import cli, shared_flags
 
 _DATASET = shared_flags.define_dataset("cycle_gan/<config>", required=True)
 _SOURCE = flags.DEFINE_string("source", None, "Archive (.zip, .tar*) or folder.", required=True)

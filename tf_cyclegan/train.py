@@ -8,7 +8,8 @@ Running the same command again resumes the run in --model_dir exactly where it s
 
 from absl import flags
 
-from tf_cyclegan import cli, config_flags, distribute, shared_flags
+from tf_cyclegan.common import cli, config_flags, shared_flags
+from tf_cyclegan.training import distribute
 
 # Every option of config.Config, with its default, help and choices (config.py).
 config_flags.define_flags()
@@ -21,7 +22,7 @@ def main(argv):
     config = config_flags.config_from_flags()
     # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.
     strategy = distribute.make_strategy(config.train.strategy, config.train.num_cpu_devices)
-    from tf_cyclegan import train_lib
+    from tf_cyclegan.training import train_lib
 
     result = train_lib.train(config, strategy)
     if not distribute.is_chief(strategy):

@@ -17,7 +17,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 from tensorflow_datasets.image_classification import cycle_gan
 
-from tf_cyclegan import conventions, errors
+from tf_cyclegan.common import conventions, errors
 from tf_cyclegan.data import image_files
 
 SPLITS = conventions.SPLITS

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from tf_cyclegan import errors, network
+from tf_cyclegan.common import errors, reachability
 from tf_cyclegan.data import folders
 
 PREFIX = "tfds:"
@@ -205,7 +205,7 @@ def builder(dataset, data_dir):
     except Exception as e:  # noqa: BLE001 (TFDS raises several kinds for unknown names)
         raise errors.ConfigError(f"--dataset={dataset}: {_unknown(name, e)}") from None
     if not source.is_prepared():
-        if not network.host_reachable(TFDS_HOST):
+        if not reachability.host_reachable(TFDS_HOST):
             flag = f" --data_dir={data_dir}" if data_dir else ""
             raise sources.DataUnavailableError(
                 f"{name} is not prepared in {source.data_dir} and this machine cannot reach "

@@ -6,8 +6,8 @@ reads exactly the batches an uninterrupted run would have read.
 
 import tensorflow as tf
 
-from tf_cyclegan import conventions
-from tf_cyclegan.config import PREPROCESS_MODES
+from tf_cyclegan.common import conventions
+from tf_cyclegan.common.config import PREPROCESS_MODES
 from tf_cyclegan.data.sources import encoded, num_examples, steps_per_epoch
 
 VARIABLE_SIZE_MODES = ("scale_width", "none")

@@ -8,7 +8,7 @@ import zipfile
 
 import tensorflow_datasets as tfds
 
-from tf_cyclegan import conventions, errors
+from tf_cyclegan.common import conventions, errors
 from tf_cyclegan.data import folders, sources
 
 REQUIRED = conventions.SPLITS

@@ -9,7 +9,7 @@ import os
 import tensorflow_datasets as tfds
 from absl import logging
 
-from tf_cyclegan import conventions, errors, network
+from tf_cyclegan.common import conventions, errors, reachability
 from tf_cyclegan.data import (
     folders,
     labelled,
@@ -91,7 +91,7 @@ def get_builder(dataset, data_dir=None):
     builder = tfds.builder(name, data_dir=data_dir)
     if builder.is_prepared():
         return builder
-    if name.startswith("cycle_gan/") and not network.host_reachable(CYCLE_GAN_HOST):
+    if name.startswith("cycle_gan/") and not reachability.host_reachable(CYCLE_GAN_HOST):
         raise DataUnavailableError(
             f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
             f"unreachable from this machine.\n{_offline_recipe(dataset, data_dir)}"

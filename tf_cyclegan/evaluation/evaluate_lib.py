@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from tf_cyclegan import conventions
+from tf_cyclegan.common import conventions
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import fid, metrics
 

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan import errors, network
+from tf_cyclegan.common import errors, reachability
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHTS_HOST = "storage.googleapis.com"
@@ -34,7 +34,7 @@ def load(weights_path=None):
         raise errors.MissingError(f"--inception_weights={weights_path!r} does not exist")
     weights = weights_path or _cached_weights()
     if weights is None:
-        if not network.host_reachable(WEIGHTS_HOST):
+        if not reachability.host_reachable(WEIGHTS_HOST):
             raise InceptionUnavailableError(
                 f"FID/KID need InceptionV3 weights and {WEIGHTS_HOST} is unreachable. Download "
                 f"{WEIGHTS_FILE} (Keras applications) elsewhere and pass "

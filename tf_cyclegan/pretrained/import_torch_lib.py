@@ -9,8 +9,9 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan import atomic_dir, conventions, errors, models, run_dir
-from tf_cyclegan import config as config_lib
+from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.networks import models
 from tf_cyclegan.pretrained import official, pth
 
 

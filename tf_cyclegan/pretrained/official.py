@@ -256,7 +256,7 @@ def check_exportable(model_config):
     Args:
         model_config: a ``config.ModelConfig``.
     """
-    from tf_cyclegan import errors
+    from tf_cyclegan.common import errors
 
     reasons = []
     if model_config.norm != "instance":

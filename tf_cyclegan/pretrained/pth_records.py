@@ -17,7 +17,7 @@ import pickle
 
 import numpy as np
 
-from tf_cyclegan import errors
+from tf_cyclegan.common import errors
 
 STORAGE_DTYPES = {
     "FloatStorage": np.float32,

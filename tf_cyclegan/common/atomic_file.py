@@ -1,0 +1,58 @@
+"""Writing a file so that its name only ever holds a complete file.
+
+Output goes to a partial file beside its target, ``.<name>.partial-<host>-<pid><ext>``
+(the target's extension last: ffmpeg and Pillow choose the format from it), renamed over the
+target once complete. An exception, Ctrl-C or SIGTERM removes the partial file; what a
+``kill -9`` leaves is removed by the next write of the same target (``remove_stale``), while
+the partial files of live processes are left alone.
+"""
+
+import contextlib
+import os
+
+from tf_cyclegan.common import atomic_dir
+
+
+def _prefix(target):
+    return f".{os.path.basename(target)}.partial-"
+
+
+def partial_path(target):
+    """Where this process writes ``target`` before it is complete."""
+    ext = os.path.splitext(target)[1]
+    name = _prefix(target) + atomic_dir.owner_tag().rstrip("-") + ext
+    return os.path.join(os.path.dirname(target), name)
+
+
+def remove_stale(target):
+    """Removes the partial files of ``target`` that dead processes of this host left.
+
+    Returns:
+        The removed paths.
+    """
+    parent = os.path.dirname(os.path.abspath(target))
+    prefix = _prefix(target)
+    removed = []
+    for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
+        if name.startswith(prefix) and atomic_dir.left_by_dead_process(name, prefix):
+            os.remove(os.path.join(parent, name))
+            removed.append(os.path.join(parent, name))
+    return removed
+
+
+@contextlib.contextmanager
+def replacing(target):
+    """Yields the partial path to write; on success it replaces ``target`` in one rename.
+
+    Any exception (KeyboardInterrupt and SIGTERM's included) removes the partial file and
+    leaves ``target`` as it was.
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    remove_stale(target)
+    partial = partial_path(target)
+    try:
+        yield partial
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)

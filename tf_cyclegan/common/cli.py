@@ -1,0 +1,55 @@
+"""What every binary shares: one-line user errors, no tracebacks for expected failures."""
+
+import errno
+import sys
+
+from absl import app, flags
+
+from tf_cyclegan.common import errors, interrupts
+
+# Exit status of an expected user error (absl uses 1 for flag errors, Python 1 for bugs).
+USER_ERROR_STATUS = 2
+# The shell's statuses for a process ended by SIGINT (Ctrl-C) and SIGTERM: 128 + the signal.
+INTERRUPTED_STATUS = 130
+TERMINATED_STATUS = 143
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(USER_ERROR_STATUS)
+
+
+def run(main):
+    """``app.run(main)``, printing user errors as ``error: ...`` with exit status 2."""
+
+    def guarded(argv):
+        if len(argv) > 1:
+            _fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+        interrupts.raise_on_sigterm()
+        try:
+            return main(argv)
+        except errors.UserError as e:
+            _fail(e)
+        except interrupts.Terminated:
+            print("terminated", file=sys.stderr, flush=True)
+            sys.exit(TERMINATED_STATUS)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr, flush=True)
+            sys.exit(INTERRUPTED_STATUS)
+        except Exception as e:
+            # Python raises OSError(ENOSPC); TensorFlow's writers raise their own OpError.
+            full = getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            if full or "No space left on device" in str(e):
+                _fail(f"the disk is full ({e}); free some space and run the same command again")
+            raise
+
+    app.run(guarded, flags_parser=_parse_flags)
+
+
+def _parse_flags(argv):
+    """absl's parsing, with its errors as every other user error: one line, status 2."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        message = " ".join(str(e).split())
+        _fail(f"{message}; --helpshort lists the flags")

@@ -1,0 +1,339 @@
+"""Frozen run configuration. Binaries build it from flags; libraries only read it.
+
+The run writes it to ``model_dir/config.json``; export, translate and resume read it back,
+so no model option is ever typed twice. Fields marked ``identity`` shape the training
+trajectory: a run resumes only with the same values (``identity_changes``).
+"""
+
+import dataclasses
+import json
+import os
+
+import tensorflow as tf
+
+from tf_cyclegan.common import errors, run_dir
+
+CONFIG_FILE = run_dir.CONFIG_FILE
+
+
+# The choices of every enumerated option: the one definition (the modules that implement
+# them import these).
+TEACHER_GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
+# Phone-size students (mobile/students.py PRESETS); ``distill`` trains them from a teacher.
+STUDENT_GENERATORS = ("mobile_s", "mobile_m")
+GENERATORS = TEACHER_GENERATORS + STUDENT_GENERATORS
+DISCRIMINATORS = ("basic", "n_layers", "pixel")
+UPSAMPLE_MODES = ("transpose", "resize_conv")
+NORM_TYPES = ("instance", "batch", "none")
+INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
+GAN_MODES = ("lsgan", "vanilla", "wgangp")
+LR_POLICIES = ("linear", "step", "cosine")
+PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+CONV_GRADIENTS = ("auto", "stock", "fast")
+MIXED_PRECISION = (None, "float16", "bfloat16")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+def option(default, help, *, choices=None, identity=True, flag=None, invert=False):
+    """A config field and everything its command-line flag needs (``config_flags``).
+
+    Args:
+        default: the default value (also the flag's).
+        help: the flag's help text.
+        choices: the allowed values of an enumerated option.
+        identity: whether the field shapes the training trajectory (checked on resume);
+            False for where data is, logging and speed.
+        flag: the flag's name when it is not the field's; False for no flag.
+        invert: a boolean flag that sets the field to its negation (``--no_flip``).
+    """
+    metadata = {
+        "help": help,
+        "choices": choices,
+        "identity": identity,
+        "flag": flag,
+        "invert": invert,
+    }
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _free(default, help, **kwargs):
+    """An option that may change when a run resumes."""
+    return option(default, help, identity=False, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The four networks."""
+
+    generator: str = option("resnet_9blocks", "Generator.", choices=GENERATORS)
+    discriminator: str = option(
+        "basic",
+        "basic: 70x70 PatchGAN; n_layers: PatchGAN with --n_layers_d; pixel: 1x1 PixelGAN.",
+        choices=DISCRIMINATORS,
+    )
+    n_layers_d: int = option(3, "Layers of the n_layers PatchGAN.")
+    ngf: int = option(64, "Filters in the generators' first layer.")
+    ndf: int = option(64, "Filters in the discriminators' first layer.")
+    norm: str = option("instance", "Normalization layer.", choices=NORM_TYPES)
+    init_type: str = option("normal", "Weight init.", choices=INIT_TYPES)
+    init_gain: float = option(0.02, "Std (normal) or gain (others) of init.")
+    upsample: str = option(
+        "transpose",
+        "Generator upsampling: transposed convolutions, or resize then convolve (no checkerboard).",
+        choices=UPSAMPLE_MODES,
+    )
+    use_dropout: bool = option(False, "Dropout in the generators.")
+    input_nc: int = option(3, "Channels of domain A's images: 3 (RGB) or 1 (grayscale).")
+    output_nc: int = option(3, "Channels of domain B's images: 3 (RGB) or 1 (grayscale).")
+    pytorch_compatible: bool = option(
+        False,
+        "The official PyTorch ResNet generators' numerics: padding=1 on the stride-2 "
+        "(transposed) convolutions instead of Keras 'same' (the U-Nets agree already). "
+        "import_torch sets it.",
+    )
+    directions: str = option(
+        "a2b,b2a",
+        "The generators the run holds: both when trained, one when imported from one file.",
+        flag=False,
+    )
+
+    def channels(self, domain):
+        """Channels of domain "a" (``input_nc``) or "b" (``output_nc``) images."""
+        return {"a": self.input_nc, "b": self.output_nc}[domain]
+
+    def direction_channels(self, direction):
+        """(input, output) channels of the generator for "a2b" or "b2a"."""
+        return self.channels(direction[0]), self.channels(direction[-1])
+
+    @property
+    def generator_directions(self):
+        """("a2b", "b2a"), or the one direction an imported run holds."""
+        return tuple(d for d in self.directions.split(",") if d)
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig:
+    """The objective: adversarial, cycle and identity terms."""
+
+    gan_mode: str = option("lsgan", "Adversarial loss.", choices=GAN_MODES)
+    lambda_a: float = option(10.0, "Weight of the cycle loss A -> B -> A.")
+    lambda_b: float = option(10.0, "Weight of the cycle loss B -> A -> B.")
+    lambda_identity: float = option(
+        0.5, "Identity loss weight, as a fraction of lambda_a / lambda_b."
+    )
+    lambda_gp: float = option(10.0, "Gradient-penalty weight for wgangp.")
+    pool_size: int = option(50, "Fake-image history per domain; 0 disables.")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimConfig:
+    """Adam and the learning-rate schedule (lengths in epochs)."""
+
+    lr: float = option(2e-4, "Initial Adam learning rate.")
+    beta1: float = option(0.5, "Adam beta1.")
+    beta2: float = option(0.999, "Adam beta2.")
+    lr_policy: str = option("linear", "LR schedule.", choices=LR_POLICIES)
+    epochs: int = option(100, "Epochs at the initial learning rate.")
+    epochs_decay: int = option(100, "Epochs of linear decay to zero.")
+    lr_decay_epochs: int = option(50, "Step policy: x0.1 this often.")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where images come from and how they are prepared."""
+
+    dataset: str = option(
+        "synthetic",
+        "'synthetic' (built in, no download), 'cycle_gan/<config>', a folder holding "
+        "trainA/ and trainB/ (optionally testA/, testB/), or two classes of a labelled TFDS "
+        "dataset: tfds:<name>:<A>:<B> (e.g. tfds:mnist:0:1).",
+    )
+    data_dir: str | None = _free(None, "TFDS data directory (TFDS default if unset).")
+    preprocess: str = option(
+        "resize_and_crop",
+        "How training images are resized and cropped (the official modes).",
+        choices=PREPROCESS_MODES,
+    )
+    load_size: int = option(286, "Images are resized to this square size...")
+    crop_size: int = option(256, "...then randomly cropped to this size.")
+    flip: bool = option(True, "Disable random horizontal flips.", flag="no_flip", invert=True)
+    batch_size: int = option(1, "Images per domain per step, per replica.")
+    max_dataset_size: int | None = option(None, "Use at most this many training images per domain.")
+    num_samples: int = _free(4, "Test images per domain in sample grids.")
+    cache: bool = _free(False, "Keep decoded, resized images in memory (resize_and_crop only).")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The run: where it writes, how long, how often.
+
+    ``num_replicas`` is not an option: training records how many replicas the strategy
+    had, because the global batch and each replica's image pool depend on it.
+    """
+
+    model_dir: str = _free(
+        "runs/default",
+        "Checkpoints, TensorBoard logs, samples and config.json go here "
+        "(default runs/<dataset>). An existing run resumes.",
+    )
+    train_steps: int | None = _free(
+        None, "Stop after this many steps in all (default: epochs + epochs_decay)."
+    )
+    seed: int = option(0, "Seed of weights, data order, augmentation and pool.")
+    checkpoint_every: int = _free(1000, "Steps between checkpoints.")
+    max_to_keep: int = _free(3, "Checkpoints kept.")
+    summary_every: int = _free(100, "Steps between scalar summaries.")
+    sample_every: int = _free(1000, "Steps between sample grids.")
+    log_every: int = _free(10, "Steps between progress lines.")
+    deterministic: bool = _free(False, "Deterministic ops (slower).")
+    jit_compile: bool = _free(False, "Compile the train step with XLA.")
+    conv_gradients: str = _free(
+        "auto",
+        "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per "
+        "shape on this machine (cached in ~/.cache/tf_cyclegan) and uses the faster; or force "
+        "one.",
+        choices=CONV_GRADIENTS,
+    )
+    mixed_precision: str | None = option(
+        None,
+        "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
+        choices=MIXED_PRECISION,
+    )
+    strategy: str = _free(
+        "auto",
+        "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the "
+        "default. multi_worker reads TF_CONFIG. tpu is untested.",
+        choices=STRATEGIES,
+    )
+    num_cpu_devices: int = _free(1, "Split the CPU into this many logical devices (tests, demos).")
+    eval_every: int | None = _free(
+        None, "Steps between test-set evaluations in TensorBoard (also at the end)."
+    )
+    inception_weights: str | None = _free(
+        None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
+    )
+    num_replicas: int | None = option(None, "Recorded by training.", flag=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillConfig:
+    """Distillation of a teacher run's generators into students (``distill`` only).
+
+    The student's objective per direction: ``lambda_output`` x L1 to the teacher's output,
+    ``lambda_feature`` x MSE between the teacher's bottleneck features and a learned 1x1
+    projection of the student's, and ``lambda_adversarial`` x the adversarial loss of a
+    discriminator that judges teacher outputs real and student outputs fake (started from the
+    teacher run's discriminator where it has one).
+    """
+
+    teacher: str | None = option(
+        None, "The teacher: a run directory of train or import_torch (distill only)."
+    )
+    teacher_checkpoint: str | None = option(
+        None, "The teacher's checkpoint the run distills (recorded at its start).", flag=False
+    )
+    lambda_output: float = option(10.0, "Weight of the L1 distance to the teacher's output.")
+    lambda_feature: float = option(
+        1.0, "Weight of the bottleneck-feature distance (ResNet teachers; 0 disables)."
+    )
+    lambda_adversarial: float = option(1.0, "Weight of the adversarial term (0 disables).")
+
+
+# The parts of Config that ``train`` and ``distill`` take flags for (a distillation's model
+# and objective settings come from its teacher).
+TRAIN_PARTS = ("model", "loss", "optim", "data", "train")
+DISTILL_PARTS = ("optim", "data", "train", "distill")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything a run needs."""
+
+    model: ModelConfig = ModelConfig()
+    loss: LossConfig = LossConfig()
+    optim: OptimConfig = OptimConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+    distill: DistillConfig = DistillConfig()
+
+    @property
+    def is_distillation(self):
+        return self.distill.teacher is not None
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a Config from nested dicts; unknown keys are an error, missing ones default."""
+        parts = {}
+        for field in dataclasses.fields(cls):
+            part_cls = field.type
+            given = dict(values.get(field.name, {}))
+            known = {f.name for f in dataclasses.fields(part_cls)}
+            unknown = sorted(set(given) - known)
+            if unknown:
+                raise errors.ConfigError(
+                    f"unknown {field.name} options {unknown}; expected {sorted(known)}"
+                )
+            parts[field.name] = part_cls(**given)
+        return cls(**parts)
+
+
+def identity_changes(old, new):
+    """{"part.field": (old value, new value)} for the identity fields that differ.
+
+    A field the old run did not record (None, from an older version) is not compared.
+    """
+    changed = {}
+    for part in dataclasses.fields(Config):
+        old_part, new_part = getattr(old, part.name), getattr(new, part.name)
+        for field in dataclasses.fields(new_part):
+            if not field.metadata.get("identity", True):
+                continue
+            before, after = getattr(old_part, field.name), getattr(new_part, field.name)
+            if field.name == "num_replicas" and before is None:
+                continue
+            if before != after:
+                changed[f"{part.name}.{field.name}"] = (before, after)
+    return changed
+
+
+def save(config, model_dir):
+    """Writes ``config`` to ``model_dir/config.json`` atomically."""
+    tf.io.gfile.makedirs(model_dir)
+    run_dir.write_atomically(os.path.join(model_dir, CONFIG_FILE), config.to_json() + "\n")
+
+
+def load(model_dir):
+    """Reads ``model_dir/config.json``; a clear error when it is missing or damaged."""
+    if not tf.io.gfile.isdir(model_dir):
+        if tf.io.gfile.exists(model_dir):
+            raise errors.ConfigError(
+                f"{model_dir} is a file, not a run directory (the folder holding config.json)"
+            )
+        raise errors.MissingError(f"{model_dir} does not exist (train with --model_dir first)")
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not tf.io.gfile.exists(path):
+        raise errors.MissingError(
+            f"{path} not found: {model_dir!r} is not a tf_cyclegan run directory "
+            "(train with --model_dir=... first)"
+        )
+    try:
+        return Config.from_dict(_read(path))
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as e:
+        raise errors.RunDirError(
+            f"{path} is damaged ({type(e).__name__}: {e}); restore it from a backup, or copy "
+            "config.json from the export of this run"
+        ) from None
+
+
+def _read(path):
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def recorded_options(model_dir):
+    """{"part.field"} that ``model_dir/config.json`` records (``load`` defaults the rest)."""
+    values = _read(os.path.join(model_dir, CONFIG_FILE))
+    return {f"{part}.{name}" for part, fields in values.items() for name in fields}

@@ -1,0 +1,111 @@
+"""Whether a config can train: values in range, choices known, sizes that fit the networks.
+
+Each refusal is a ``ConfigError`` naming the flag, the value and what to use instead.
+"""
+
+import dataclasses
+import math
+
+from tf_cyclegan.common import errors
+
+FLOAT32_MAX = 3.4028234e38  # The largest float32: flags are float64, weights float32.
+
+
+def _check_ranges(config):
+    """Rejects values that cannot train: non-positive rates, betas outside [0, 1), ..."""
+    o, loss, m = config.optim, config.loss, config.model
+    floats = {
+        "lr": o.lr,
+        "beta1": o.beta1,
+        "beta2": o.beta2,
+        "lambda_a": loss.lambda_a,
+        "lambda_b": loss.lambda_b,
+        "lambda_identity": loss.lambda_identity,
+        "lambda_gp": loss.lambda_gp,
+        "init_gain": m.init_gain,
+    }
+    for flag, value in floats.items():
+        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+            raise errors.ConfigError(f"--{flag}={value} is not a finite float32 number")
+    if o.lr <= 0:
+        raise errors.ConfigError(f"--lr={o.lr} must be positive (the paper uses 0.0002)")
+    for flag, value in (("beta1", o.beta1), ("beta2", o.beta2)):
+        if not 0 <= value < 1:
+            raise errors.ConfigError(f"--{flag}={value} must be in [0, 1) (Adam's decay rate)")
+    for flag in ("lambda_a", "lambda_b", "lambda_identity", "lambda_gp"):
+        if floats[flag] < 0:
+            raise errors.ConfigError(f"--{flag}={floats[flag]} must be >= 0")
+    if m.init_gain <= 0:
+        raise errors.ConfigError(f"--init_gain={m.init_gain} must be positive (default 0.02)")
+    if o.epochs < 0 or o.epochs_decay < 0 or o.epochs + o.epochs_decay < 1:
+        raise errors.ConfigError(
+            f"--epochs={o.epochs} --epochs_decay={o.epochs_decay}: both must be >= 0 and "
+            "their sum at least 1 (the learning-rate schedule spans epochs + epochs_decay)"
+        )
+    if o.lr_decay_epochs < 1:
+        raise errors.ConfigError(f"--lr_decay_epochs={o.lr_decay_epochs} must be at least 1")
+
+
+def validate(config):
+    """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
+    from tf_cyclegan.data import pipeline  # Heavy; when validating.
+    from tf_cyclegan.networks import models
+
+    _check_ranges(config)
+
+    m, d, t = config.model, config.data, config.train
+    for part in dataclasses.fields(config):
+        for field in dataclasses.fields(part.type):
+            valid = field.metadata["choices"]
+            value = getattr(getattr(config, part.name), field.name)
+            if valid and value not in valid:
+                raise errors.ConfigError(f"unknown {field.name} {value!r}; expected one of {valid}")
+    positive = {
+        "ngf": m.ngf,
+        "ndf": m.ndf,
+        "n_layers_d": m.n_layers_d,
+        "batch_size": d.batch_size,
+        "crop_size": d.crop_size,
+    }
+    for flag in ("input_nc", "output_nc"):
+        if getattr(m, flag) not in (1, 3):
+            raise errors.ConfigError(
+                f"--{flag}={getattr(m, flag)}: images have 3 channels (RGB) or 1 (grayscale)"
+            )
+    if m.input_nc != m.output_nc and config.loss.lambda_identity > 0:
+        raise errors.ConfigError(
+            f"--input_nc={m.input_nc} --output_nc={m.output_nc}: the identity loss feeds each "
+            "generator images of its target domain, which needs equal channels; pass "
+            "--lambda_identity=0"
+        )
+    for flag, value in positive.items():
+        if value < 1:
+            raise errors.ConfigError(f"--{flag}={value} must be at least 1")
+    multiple = models.size_multiple(m.generator)
+    if d.crop_size % multiple or d.crop_size < max(multiple, 8):
+        raise errors.ConfigError(
+            f"--crop_size={d.crop_size} does not fit --generator={m.generator}: use a multiple "
+            f"of {multiple} that is at least {max(multiple, 8)}"
+        )
+    if d.preprocess in pipeline.VARIABLE_SIZE_MODES:
+        if d.batch_size != 1 or config.loss.pool_size != 0:
+            raise errors.ConfigError(
+                f"--preprocess={d.preprocess} gives images of varying size: use --batch_size=1 "
+                "and --pool_size=0 (the in-graph pool holds fixed-size images), or a cropping "
+                "mode such as resize_and_crop"
+            )
+    if d.cache and d.preprocess != "resize_and_crop":
+        raise errors.ConfigError(
+            f"--cache works with --preprocess=resize_and_crop, not {d.preprocess}"
+        )
+    if d.load_size < d.crop_size:
+        raise errors.ConfigError(f"--load_size={d.load_size} must be >= --crop_size={d.crop_size}")
+    if config.loss.pool_size < 0:
+        raise errors.ConfigError(
+            f"--pool_size={config.loss.pool_size} must be >= 0 (0 disables it)"
+        )
+    if t.train_steps is not None and t.train_steps < 0:
+        raise errors.ConfigError(f"--train_steps={t.train_steps} must be >= 0")
+    for flag in ("checkpoint_every", "summary_every", "sample_every", "log_every", "max_to_keep"):
+        if getattr(t, flag) < 1:
+            raise errors.ConfigError(f"--{flag}={getattr(t, flag)} must be at least 1")

@@ -1,0 +1,88 @@
+"""Command-line flags generated from the config dataclasses: one definition per option.
+
+Each field of ``config.Config``'s parts becomes a flag of the same name (or the one its
+metadata names), with the field's default, help and choices; ``config_from_flags`` builds
+the frozen config back. Adding an option is one field in ``config.py`` and its use.
+"""
+
+import dataclasses
+import re
+import types
+
+from absl import flags
+
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import shared_flags
+
+
+def fields(parts=config_lib.TRAIN_PARTS):
+    """[(part name, dataclasses.Field)] for every option of ``parts`` that has a flag."""
+    return [
+        (part.name, field)
+        for part in dataclasses.fields(config_lib.Config)
+        if part.name in parts
+        for field in dataclasses.fields(part.type)
+        if field.metadata.get("flag") is not False
+    ]
+
+
+def flag_name(field):
+    return field.metadata.get("flag") or field.name
+
+
+def _base_type(field):
+    """int, float, str or bool: the field's type without ``| None``."""
+    if isinstance(field.type, types.UnionType):
+        return next(t for t in field.type.__args__ if t is not type(None))
+    return field.type
+
+
+def define_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
+    """Defines one flag per option of ``parts`` (names of ``config.Config``'s parts) on
+    ``flag_values``. Call once, at a binary's import."""
+    for _, field in fields(parts):
+        name, meta, default = flag_name(field), field.metadata, field.default
+        kind = _base_type(field)
+        if name == "model_dir":
+            shared_flags.define_model_dir(meta["help"], required=False, flag_values=flag_values)
+        elif name == "data_dir":
+            shared_flags.define_data_dir(meta["help"], flag_values=flag_values)
+        elif name == "dataset":
+            shared_flags.define_dataset(meta["help"], flag_values=flag_values)
+            flag_values.set_default("dataset", default)
+        elif meta.get("invert"):
+            flags.DEFINE_boolean(name, not default, meta["help"], flag_values=flag_values)
+        elif meta.get("choices"):
+            choices = [c for c in meta["choices"] if c is not None]
+            flags.DEFINE_enum(name, default, choices, meta["help"], flag_values=flag_values)
+        elif kind is bool:
+            flags.DEFINE_boolean(name, default, meta["help"], flag_values=flag_values)
+        elif kind is int:
+            flags.DEFINE_integer(name, default, meta["help"], flag_values=flag_values)
+        elif kind is float:
+            flags.DEFINE_float(name, default, meta["help"], flag_values=flag_values)
+        else:
+            flags.DEFINE_string(name, default, meta["help"], flag_values=flag_values)
+    # The run directory's default depends on the dataset: unset means runs/<dataset>.
+    flag_values.set_default("model_dir", None)
+
+
+def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
+    """Builds the frozen ``config.Config`` from parsed flags of ``parts``; the other parts
+    take their defaults."""
+    parts = {name: {} for name in parts}
+    for part, field in fields(parts):
+        value = flag_values[flag_name(field)].value
+        parts.setdefault(part, {})[field.name] = (
+            not value if field.metadata.get("invert") else value
+        )
+    train = parts["train"]
+    if train.get("model_dir", "") is None:
+        # runs/cycle_gan_horse2zebra, runs/tfds_mnist_0_1: one safe path component.
+        train["model_dir"] = "runs/" + re.sub(r"[^\w.-]+", "_", parts["data"]["dataset"])
+    return config_lib.Config(
+        **{
+            part.name: part.type(**parts.get(part.name, {}))
+            for part in dataclasses.fields(config_lib.Config)
+        }
+    )

@@ -1,0 +1,365 @@
+"""The run directory's on-disk contract: names, the lock, checkpoints that restore.
+
+A run directory (``--model_dir``) holds:
+
+- ``config.json``: the run's configuration (``config.save``/``config.load``);
+- ``ckpt-N.index``, ``ckpt-N.data-*``, ``checkpoint``: ``tf.train.Checkpoint``s whose keys
+  (``model/generator_a2b/...``) are an API;
+- ``train/``: TensorBoard events; ``samples/``: sample grids as PNG;
+- ``eval.json``: the latest evaluation (the end of training, or ``evaluate``);
+- ``.lock``: held by the one trainer writing the directory.
+
+Everything goes through ``tf.io.gfile``, so a run may live on any filesystem TensorFlow
+reads (local, ``gs://``, ``ram://``).
+"""
+
+import contextlib
+import json
+import os
+import re
+import socket
+import threading
+import time
+
+import tensorflow as tf
+from absl import logging
+
+from tf_cyclegan.common import atomic_file, errors
+from tf_cyclegan.common.conventions import DIRECTIONS
+
+CONFIG_FILE = "config.json"
+EVAL_FILE = "eval.json"
+TRAIN_LOGS = "train"
+SAMPLES = "samples"
+LOCK_FILE = ".lock"
+# Where an imported run records its source files (import_torch).
+IMPORT_FILE = "imported.json"
+CHECKPOINT_PREFIX = "ckpt"
+# A lease on a filesystem without flock is refreshed this often and lapses after LEASE_S.
+LEASE_REFRESH_S = 20.0
+LEASE_S = 90.0
+
+_CHECKPOINT_INDEX = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.index$")
+_KILLED_SAVE = re.compile(rf"^{CHECKPOINT_PREFIX}-\d+_temp")
+
+
+def is_local(path):
+    return "://" not in path or path.startswith("file://")
+
+
+def write_atomically(path, text):
+    """Writes ``text`` to ``path`` through a partial file and a rename (``atomic_file``)."""
+    if is_local(path):
+        with atomic_file.replacing(path) as partial:
+            with open(partial, "w") as f:
+                f.write(text)
+        return
+    tmp = atomic_file.partial_path(path)
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        f.write(text)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def write_json(path, values):
+    write_atomically(path, json.dumps(values, indent=2) + "\n")
+
+
+def error_summary(error):
+    """The first line of an exception's message (TensorFlow's run to many lines)."""
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+_MAX_RELISTS = 10
+CHECKPOINT_STATE = "checkpoint"  # tf.train.CheckpointManager's state file.
+# Checkpoint keys (an API: existing runs must keep restoring): the trainer's tf.Module is saved
+# under "model", and its generators as model/generator_a2b and model/generator_b2a.
+CHECKPOINT_ROOT = "model"
+GENERATOR_KEYS = {"a2b": "generator_a2b", "b2a": "generator_b2a"}
+
+
+def checkpoints(model_dir):
+    """Checkpoint prefixes in ``model_dir``, newest first, found from the files themselves.
+
+    The ``checkpoint`` state file is not trusted: a killed or corrupted write may have
+    damaged it, or it may name checkpoints whose files are gone.
+    """
+    if not tf.io.gfile.isdir(model_dir):
+        return []
+    steps = []
+    for name in tf.io.gfile.listdir(model_dir):
+        match = _CHECKPOINT_INDEX.match(name.rstrip("/"))
+        if match:
+            steps.append(int(match.group(1)))
+    return [checkpoint_path(model_dir, s) for s in sorted(steps)[::-1]]
+
+
+def worker_scratch_dir(model_dir, task_type, task_id):
+    """Where a non-chief multi-worker task saves its (collective) checkpoints; removed after."""
+    return os.path.join(model_dir, f".{task_type}_{task_id}_tmp")
+
+
+def checkpoint_path(directory, step):
+    """The prefix of the checkpoint of ``step`` in ``directory``."""
+    return os.path.join(directory, f"{CHECKPOINT_PREFIX}-{step}")
+
+
+class UnusableCheckpoint(ValueError):
+    """A checkpoint that restores but must not be resumed (its message says why)."""
+
+
+def repair_state(directory):
+    """Rewrites the ``checkpoint`` state file from the checkpoints present, when it is
+    damaged (empty after a full disk or a crash mid-rewrite) or names missing checkpoints.
+
+    ``tf.train.CheckpointManager`` reads that file first and fails on a damaged one; the
+    checkpoints themselves are found from their ``.index`` files. Only the lock holder calls
+    this. Returns True when it rewrote the file.
+    """
+    present = checkpoints(directory)[::-1]  # Oldest first, as the state file lists them.
+    if not present:
+        return False
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+        listed = list(state.all_model_checkpoint_paths) if state else []
+    except Exception:  # noqa: BLE001 (TF raises ValueError or a protobuf ParseError)
+        state, listed = None, []
+    names = {os.path.basename(p) for p in present}
+    if state and listed and all(os.path.basename(p) in names for p in listed):
+        return False
+    # CheckpointState as text, relative paths as the manager writes them; with timestamps
+    # (the .index files' times) the manager rotates the listed checkpoints out as usual.
+    lines = [f'model_checkpoint_path: "{os.path.basename(present[-1])}"']
+    lines += [f'all_model_checkpoint_paths: "{os.path.basename(p)}"' for p in present]
+    for prefix in present:
+        stamp = tf.io.gfile.stat(f"{prefix}.index").mtime_nsec / 1e9
+        lines.append(f"all_model_checkpoint_timestamps: {stamp}")
+    write_atomically(os.path.join(directory, CHECKPOINT_STATE), "\n".join(lines) + "\n")
+    kept = ", ".join(os.path.basename(p) for p in present)
+    print(f"warning: {directory}/checkpoint was damaged; rebuilt it from {kept}", flush=True)
+    return True
+
+
+def restore_newest(restore, model_dir):
+    """Restores the newest checkpoint that ``restore`` accepts, skipping damaged ones.
+
+    Args:
+        restore: callable(prefix) that restores from ``prefix`` and raises on failure
+            (``UnusableCheckpoint`` for one that restores but must not be used).
+        model_dir: where to look.
+
+    Returns:
+        The prefix restored, or None when ``model_dir`` holds no checkpoint.
+
+    Raises:
+        RunDirError: there are checkpoints, but none of them restores.
+    """
+    failures = []
+    # A trainer running beside us (evaluate and export do not take the lock) may delete a
+    # checkpoint while it is read, rotating in a newer one: then list again.
+    for _ in range(_MAX_RELISTS):
+        for prefix in checkpoints(model_dir):
+            try:
+                restore(prefix)
+            except (tf.errors.OpError, ValueError, IndexError, AssertionError, OSError) as e:
+                if not tf.io.gfile.exists(f"{prefix}.index"):
+                    break  # Rotated away while we read it.
+                reason = str(e) if isinstance(e, UnusableCheckpoint) else error_summary(e)
+                if not isinstance(e, UnusableCheckpoint):
+                    reason = f"it does not restore ({reason})"
+                print(f"warning: skipping {prefix}: {reason}", flush=True)
+                failures.append(f"{os.path.basename(prefix)}: {reason}")
+                continue
+            return prefix
+        else:
+            break
+    if failures:
+        raise errors.RunDirError(
+            f"no checkpoint in {model_dir} restores ({'; '.join(failures)}); "
+            "restore a backup or train into a new --model_dir"
+        )
+    return None
+
+
+def remove_killed_saves(model_dir):
+    """Removes ``ckpt-N_temp*`` folders that a save killed midway left behind.
+
+    Only the lock holder calls this: such folders are our own half-written files.
+    """
+    if not tf.io.gfile.isdir(model_dir):
+        return
+    for name in tf.io.gfile.listdir(model_dir):
+        name = name.rstrip("/")
+        path = os.path.join(model_dir, name)
+        if _KILLED_SAVE.match(name) and tf.io.gfile.isdir(path):
+            logging.info("Removing %s, left by a save that was killed", path)
+            tf.io.gfile.rmtree(path)
+
+
+@contextlib.contextmanager
+def lock(model_dir):
+    """Holds ``model_dir`` for one writer; a second one gets ``RunDirError`` at once.
+
+    Locally an ``flock`` on ``.lock``, which the kernel releases when the process dies,
+    SIGKILL included. Elsewhere (``gs://``, ``ram://``) a lease file refreshed by a thread:
+    a killed trainer's lease lapses after ``LEASE_S`` seconds.
+    """
+    if tf.io.gfile.exists(model_dir) and not tf.io.gfile.isdir(model_dir):
+        raise errors.RunDirError(f"--model_dir={model_dir} is a file; choose a folder path")
+    created = not tf.io.gfile.exists(model_dir)
+    tf.io.gfile.makedirs(model_dir)
+    path = os.path.join(model_dir, LOCK_FILE)
+    holder = f"{socket.gethostname()} pid {os.getpid()}"
+    try:
+        if is_local(path):
+            with _flock(path.removeprefix("file://"), holder, model_dir):
+                yield
+        else:
+            with _lease(path, holder, model_dir):
+                yield
+    finally:
+        # A first run refused before it started leaves no directory behind.
+        if created and tf.io.gfile.isdir(model_dir) and not tf.io.gfile.listdir(model_dir):
+            tf.io.gfile.rmtree(model_dir)
+
+
+def _refusal(model_dir, other):
+    return errors.RunDirError(
+        f"{model_dir} is in use by another trainer ({other}); wait for it to finish, or "
+        "use another --model_dir"
+    )
+
+
+@contextlib.contextmanager
+def _flock(path, holder, model_dir):
+    import fcntl
+
+    created = not os.path.exists(path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            raise _refusal(model_dir, other) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        try:
+            yield
+        finally:
+            # A run that never started (no config.json) keeps no lock file of ours.
+            if created and not os.path.exists(os.path.join(model_dir, CONFIG_FILE)):
+                os.remove(path)
+    finally:
+        os.close(fd)  # Releases the flock.
+
+
+def _read_lease(path):
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            holder, stamp = f.read().rsplit(" at ", 1)
+        return holder, float(stamp)
+    except (tf.errors.OpError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def _lease(path, holder, model_dir):
+    lease = _read_lease(path)
+    if lease and lease[0] != holder and time.time() - lease[1] < LEASE_S:
+        raise _refusal(model_dir, lease[0])
+    stop = threading.Event()
+
+    def refresh():
+        while True:
+            write_atomically(path, f"{holder} at {time.time()}")
+            if stop.wait(LEASE_REFRESH_S):
+                return
+
+    write_atomically(path, f"{holder} at {time.time()}")
+    thread = threading.Thread(target=refresh, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        tf.io.gfile.remove(path)
+
+
+def _check_checkpoint_flag(checkpoint):
+    if tf.io.gfile.isdir(checkpoint):
+        newest = (checkpoints(checkpoint) or [checkpoint_path(checkpoint, "N")])[0]
+        raise errors.ConfigError(
+            f"--checkpoint={checkpoint} is a folder; pass a checkpoint prefix such as {newest}, "
+            "or leave --checkpoint out for the run's newest"
+        )
+    if not tf.io.gfile.exists(f"{checkpoint}.index"):
+        raise errors.MissingError(
+            f"--checkpoint={checkpoint} does not exist (expected {checkpoint}.index)"
+        )
+
+
+def load_generators(model_dir, checkpoint=None):
+    """Builds float32 generators from ``config.json`` and restores them from a checkpoint
+    (``checkpoint``, else the newest that restores).
+
+    Returns:
+        (config, {direction: keras.Model}, checkpoint path): both directions, or the one an
+        imported run holds (``ModelConfig.generator_directions``).
+    """
+    from tf_cyclegan.common import config as config_lib  # Both import this module.
+    from tf_cyclegan.networks import models
+
+    config = config_lib.load(model_dir)
+    generators = {
+        d: models.build_generator(config.model, name=GENERATOR_KEYS[d], direction=d)
+        for d in config.model.generator_directions
+    }
+    # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
+    owner = tf.train.Checkpoint(**{GENERATOR_KEYS[d]: g for d, g in generators.items()})
+
+    def restore(path):
+        status = tf.train.Checkpoint(**{CHECKPOINT_ROOT: owner}).restore(path)
+        status.expect_partial().assert_existing_objects_matched()
+
+    if checkpoint:
+        _check_checkpoint_flag(checkpoint)
+        try:
+            restore(checkpoint)
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+            raise errors.RunDirError(
+                f"checkpoint {checkpoint} does not restore into the generators of "
+                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
+                f"{error_summary(e)}"
+            ) from None
+        path = checkpoint
+    else:
+        path = restore_newest(restore, model_dir)
+        if path is None:
+            raise errors.RunDirError(
+                f"no checkpoint in {model_dir}; train first or pass --checkpoint"
+            )
+    for direction, generator in generators.items():
+        if not all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in generator.variables):
+            raise errors.RunDirError(
+                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
+                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
+            )
+    return config, generators, path
+
+
+def require_direction(held, direction, source):
+    """Raises a one-line error when ``source``, holding the directions ``held`` (an iterable
+    of "a2b"/"b2a"), has no generator for ``direction``."""
+    held = list(held)
+    if direction not in DIRECTIONS:
+        raise errors.ConfigError(
+            f"unknown direction {direction!r}; expected {' or '.join(DIRECTIONS)}"
+        )
+    if direction not in held:
+        held = ", ".join(held)
+        raise errors.ConfigError(
+            f"{source} holds only the {held} generator (imported from one file); use "
+            f"--direction={held}, or import the {direction} file too (--checkpoint_{direction})"
+        )

@@ -1,0 +1,211 @@
+"""Turns a run's generators into a SavedModel and TFLite files, and proves each one.
+
+Every written artifact is run on held-out images (SavedModel through TensorFlow, .tflite
+through LiteRT's Interpreter) and compared with the trained Keras generator; the figures go
+to ``export_report.json``. The default artifacts have PSNR floors that are the contract.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.exporting import parity, tflite_export
+from tf_cyclegan.networks import models
+from tf_cyclegan.serving import serving_module
+
+FORMATS = ("saved_model", "tflite", "pth")
+REPORT_FILE = serving_module.REPORT_FILE
+SAVED_MODEL = serving_module.SAVED_MODEL
+QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    """What to export, from where, to where."""
+
+    model_dir: str
+    export_dir: str
+    checkpoint: str | None = None
+    formats: tuple = ("saved_model", "tflite")
+    quantizations: tuple = ("float32", "float16")
+    tflite_size: int | None = None
+    dynamic_tflite: bool = True
+    representative_images: int = 32
+    parity_images: int = 4
+    overwrite: bool = False
+
+
+def _held_out(config, split, count, size):
+    """Held-out images in [-1, 1] with their domain's channels, or seeded noise when the
+    dataset is not available here."""
+    from tf_cyclegan.data import pipeline, sources
+
+    channels = config.model.channels(split[-1].lower())
+    try:
+        builder = sources.get_builder(config.data.dataset, config.data.data_dir)
+        return pipeline.sample_images(builder, split, count, size, channels).numpy()
+    except (sources.DataUnavailableError, ValueError, tf.errors.OpError) as e:
+        logging.warning("Using random images for %s: the dataset is unavailable (%s)", split, e)
+        rng = np.random.default_rng(0)
+        return rng.uniform(-1, 1, size=(count, size, size, channels)).astype(np.float32)
+
+
+def _validate(cfg):
+    for value, valid, flag in (
+        (cfg.formats, FORMATS, "formats"),
+        (cfg.quantizations, QUANTIZATIONS, "quantization"),
+    ):
+        unknown = [v for v in value if v not in valid]
+        if unknown or not value:
+            raise errors.ConfigError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
+    if "://" in cfg.export_dir:
+        raise errors.ConfigError(
+            f"--export_dir={cfg.export_dir}: export writes to a local folder; copy it after"
+        )
+    atomic_dir.recover(cfg.export_dir)
+    if os.path.exists(cfg.export_dir):
+        _check_replaceable(cfg)
+
+
+def _export_names(report):
+    """The names an export wrote, from its report."""
+    names = {REPORT_FILE, run_dir.CONFIG_FILE, SAVED_MODEL}
+    return names | {a["path"] for a in report.get("artifacts", {}).values() if "path" in a}
+
+
+def _check_replaceable(cfg):
+    """Refuses to replace anything but a complete previous export holding only its files."""
+    target = cfg.export_dir
+    if not os.path.isdir(target):
+        raise errors.ConfigError(f"--export_dir={target} is a file; choose a folder path")
+    if not cfg.overwrite:
+        raise errors.ConfigError(f"{target} exists; pass --overwrite to replace that export")
+    if "://" not in cfg.model_dir and os.path.realpath(target) == os.path.realpath(cfg.model_dir):
+        raise errors.ConfigError(f"--export_dir={target} is the training run itself")
+    report_path = os.path.join(target, REPORT_FILE)
+    try:
+        with open(report_path) as f:
+            report = json.load(f)
+    except (OSError, ValueError):
+        raise errors.ConfigError(
+            f"--overwrite refuses {target}: it is not an export (no readable {REPORT_FILE}); "
+            "choose another --export_dir"
+        ) from None
+    foreign = sorted(set(os.listdir(target)) - _export_names(report))
+    if foreign:
+        raise errors.ConfigError(
+            f"--overwrite refuses {target}: it holds files that export did not write "
+            f"({', '.join(foreign[:5])}); move them, or choose another --export_dir"
+        )
+
+
+def export(cfg):
+    """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
+    _validate(cfg)
+    config, generators, checkpoint = run_dir.load_generators(cfg.model_dir, cfg.checkpoint)
+    multiple = models.size_multiple(config.model.generator)
+    size = cfg.tflite_size or config.data.crop_size
+    if size % multiple or size < 8:
+        raise errors.ConfigError(
+            f"--tflite_size={size} must be a multiple of {multiple}, at least 8"
+        )
+    translator = serving_module.ServingModule(
+        generators, multiple, tileable=models.tileable(config.model)
+    )
+    for stale in atomic_dir.remove_stale(cfg.export_dir):
+        logging.info("Removed %s, left by an export that was killed", stale)
+    staging = atomic_dir.make_staging(cfg.export_dir)
+    report = {
+        "checkpoint": checkpoint,
+        "generator": config.model.generator,
+        "tflite_size": size,
+        "artifacts": {},
+    }
+    splits = {d: (conventions.SOURCE_TEST[d], conventions.SOURCE_TRAIN[d]) for d in generators}
+    # Held-out images and the trained generators' outputs: the reference for every artifact.
+    held_out = {}
+    for direction, (split, _) in splits.items():
+        images = _held_out(config, split, cfg.parity_images, size)
+        held_out[direction] = (images, generators[direction](images, training=False).numpy())
+    try:
+        for direction, (_, train_split) in splits.items():
+            if "tflite" not in cfg.formats:
+                break
+            images, expected = held_out[direction]
+            rep = None
+            if "int8" in cfg.quantizations:
+                rep = _held_out(config, train_split, cfg.representative_images, size)
+            report["artifacts"].update(
+                tflite_export.export_direction(
+                    translator,
+                    direction,
+                    size,
+                    cfg.quantizations,
+                    cfg.dynamic_tflite,
+                    staging,
+                    images,
+                    expected,
+                    rep,
+                )
+            )
+        if "saved_model" in cfg.formats:
+            report["artifacts"]["saved_model"] = _export_saved_model(translator, staging, held_out)
+        if "pth" in cfg.formats:
+            pth_files = _export_pth(config.model, generators, staging, held_out)
+            report["artifacts"].update(pth_files)
+        config_lib.save(config, staging)
+        # Written last: its presence marks a complete export that --overwrite may replace.
+        with open(os.path.join(staging, REPORT_FILE), "w") as f:
+            json.dump(report, f, indent=2)
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; an export is for sharing.
+        atomic_dir.replace(staging, cfg.export_dir)
+    finally:
+        if os.path.exists(staging):  # Only a failed export leaves its own staging behind.
+            shutil.rmtree(staging)
+    return report
+
+
+def _export_saved_model(translator, staging, held_out):
+    """Writes the SavedModel, reloads it, and compares it with the reference outputs."""
+    path = os.path.join(staging, SAVED_MODEL)
+    tf.saved_model.save(translator, path, signatures=translator.signatures())
+    loaded = tf.saved_model.load(path)
+    worst = None
+    for direction, (images, expected) in held_out.items():
+        actual = loaded.signatures[f"{direction}_float"](images=tf.constant(images))["images"]
+        figures = parity.compare(expected, actual.numpy())
+        if worst is None or figures["psnr_db"] < worst["psnr_db"]:
+            worst = figures
+    parity.check("saved_model", "saved_model", worst)
+    size_bytes = sum(
+        os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
+    )
+    return {"path": SAVED_MODEL, "size_bytes": size_bytes, **worst}
+
+
+def _export_pth(model_config, generators, staging, held_out):
+    """Writes each generator as the official PyTorch state dict (``<direction>_net_G.pth``),
+    reads it back into a fresh generator and compares that with the trained one."""
+    from tf_cyclegan.pretrained import official, pth, pth_writer
+
+    official.check_exportable(model_config)
+    report = {}
+    for direction, (images, expected) in held_out.items():
+        name = f"{direction}_net_G"
+        path = os.path.join(staging, f"{name}.pth")
+        state = official.state_dict(generators[direction], model_config.generator)
+        pth_writer.save_state_dict(state, path)
+        reread = models.build_generator(model_config, direction=direction)
+        official.assign(reread, pth.load_state_dict(path), model_config.generator)
+        figures = parity.compare(expected, reread(images, training=False).numpy())
+        parity.check(name, "pth", figures)
+        report[name] = {"path": os.path.basename(path), "size_bytes": os.path.getsize(path)}
+        report[name].update(figures)
+    return report

@@ -1,1 +1,0 @@
-"""Phone-size generators: the student family and distillation from a teacher run."""

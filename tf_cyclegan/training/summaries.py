@@ -1,0 +1,84 @@
+"""What a run reports: the console progress line, and image grids for TensorBoard and for
+PNG files under ``model_dir/samples/``."""
+
+import os
+import time
+
+import tensorflow as tf
+
+from tf_cyclegan.common import conventions
+from tf_cyclegan.training.losses import NAMES as LOSS_NAMES
+
+
+def grid(columns):
+    """Lays out equally shaped image batches side by side, one row per example.
+
+    Args:
+        columns: list of float32 [n, h, w, 3 or 1] in [-1, 1], e.g. [real_a, fake_b, rec_a];
+            grayscale columns are shown as RGB when the others are in colour.
+
+    Returns:
+        uint8 [1, n * h, len(columns) * w, 3] (1 channel when every column is grayscale).
+    """
+    channels = max(c.shape[-1] for c in columns)
+    columns = [tf.image.grayscale_to_rgb(c) if c.shape[-1] < channels else c for c in columns]
+    rows = tf.concat(columns, axis=2)  # [n, h, k*w, channels]
+    n, h, w, c = rows.shape
+    return conventions.to_uint8(tf.reshape(rows, [1, n * h, w, c]))
+
+
+def write_png(image, path):
+    """Writes uint8 [h, w, 3] (or [1, h, w, 3]) to ``path`` (any tf.io.gfile filesystem)."""
+    if image.shape.rank == 4:
+        image = image[0]
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    tf.io.write_file(path, tf.io.encode_png(image))
+
+
+def sample_grids(model, samples_a, samples_b):
+    """The translation grids for both directions.
+
+    Args:
+        model: a ``CycleGAN``.
+        samples_a, samples_b: float32 [n, h, w, channels of the domain] in [-1, 1].
+
+    Returns:
+        {"a2b": grid of real A | fake B | reconstructed A, "b2a": the other direction}.
+    """
+    fake_b = model.translate(samples_a, "a2b")
+    fake_a = model.translate(samples_b, "b2a")
+    return {
+        "a2b": grid([samples_a, fake_b, model.translate(fake_b, "b2a")]),
+        "b2a": grid([samples_b, fake_a, model.translate(fake_a, "a2b")]),
+    }
+
+
+def _format_eta(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Prints one line per ``log_every`` steps: step, epoch, losses, images/s, ETA."""
+
+    def __init__(self, total_steps, steps_per_epoch, global_batch, start_step):
+        self.total, self.spe, self.batch = total_steps, steps_per_epoch, global_batch
+        self.last_step, self.last_time = start_step, time.perf_counter()
+        self.images_per_second = 0.0
+
+    def update(self, step, values):
+        now = time.perf_counter()
+        if step > self.last_step:
+            self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
+        self.last_step, self.last_time = step, now
+        eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
+        # The names TensorBoard shows: LOSS_NAMES first, in order, then any others (distill).
+        known = [k for k in LOSS_NAMES if k in values]
+        names = known + sorted(set(values) - set(known))
+        terms = " ".join(f"{k} {values[k]:.3f}" for k in names)
+        epoch = step // self.spe + (1 if step % self.spe else 0)
+        print(
+            f"step {step}/{self.total} epoch {epoch}/{-(-self.total // self.spe)} | {terms} | "
+            f"{self.images_per_second:.2f} img/s | ETA {_format_eta(eta)}",
+            flush=True,
+        )
