@@ -3,7 +3,7 @@ r"""Stock vs ``fast_conv`` gradients for the CycleGAN convolutions that dominate
   python benchmarks/conv_gradients.py            # about a minute on a 2-core CPU
 
 For each shape, times forward + both gradients (median of repeats, after a warm-up) with
-TensorFlow's own gradients and with ``tf_cyclegan.networks.fast_conv``, and prints the rates in GFLOP/s
+TensorFlow's own gradients and with ``networks.fast_conv``, and prints the rates in GFLOP/s
 of the three convolutions' worth of work, so the two columns compare like with like.
 """
 

@@ -42,11 +42,12 @@ def _fit(features, labels, steps):
 
 def main(argv):
     del argv
-    from tf_cyclegan.common import conventions, run_dir
+    from tf_cyclegan.common import conventions
     from tf_cyclegan.data import pipeline, sources
+    from tf_cyclegan.networks import restore
 
     print(cpu_description())
-    config, generators, checkpoint = run_dir.load_generators(_MODEL_DIR.value)
+    config, generators, checkpoint = restore.load_generators(_MODEL_DIR.value)
     builder = sources.get_builder(config.data.dataset, config.data.data_dir)
     crop = config.data.crop_size
 

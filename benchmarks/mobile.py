@@ -96,14 +96,14 @@ def _latencies(paths, size, repeats):
 
 def main(argv):
     del argv
-    from tf_cyclegan import flops
-    from tf_cyclegan.common import conventions, run_dir
+    from tf_cyclegan.common import conventions
+    from tf_cyclegan.networks import flops, restore
     from tf_cyclegan.serving import litert
 
     print(cpu_description())
     out = _OUT.value or tempfile.mkdtemp(prefix="mobile_bench_")
-    teacher_config, teachers, _ = run_dir.load_generators(_TEACHER.value)
-    student_config, students, _ = run_dir.load_generators(_STUDENT.value)
+    teacher_config, teachers, _ = restore.load_generators(_TEACHER.value)
+    student_config, students, _ = restore.load_generators(_STUDENT.value)
     size = _SIZE.value
     t_macs = flops.network_macs(next(iter(teachers.values())), size)
     s_macs = flops.network_macs(next(iter(students.values())), size)

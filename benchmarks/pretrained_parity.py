@@ -41,8 +41,8 @@ def main(argv):
     import tensorflow as tf
     import torch
 
-    from tf_cyclegan.common import run_dir
     from tf_cyclegan.exporting import export_lib
+    from tf_cyclegan.networks import restore
     from tf_cyclegan.pretrained import import_torch_lib
     from tf_cyclegan.serving import litert
 
@@ -60,7 +60,7 @@ def main(argv):
             import_torch_lib.import_checkpoints(
                 import_torch_lib.ImportConfig(model_dir, {"a2b": path})
             )
-            _, generators, _ = run_dir.load_generators(model_dir)
+            _, generators, _ = restore.load_generators(model_dir)
             for height, width in sizes:
                 x = rng.uniform(-1, 1, (1, height, width, 3)).astype(np.float32)
                 expected = torch_reference.translate(net, x)

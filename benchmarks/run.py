@@ -92,8 +92,8 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
 
 def main(argv):
     del argv
-    from tf_cyclegan import flops
     from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.networks import flops
 
     start, budget = time.perf_counter(), _BUDGET.value
     left = lambda: float("inf") if not budget else budget - (time.perf_counter() - start)  # noqa: E731

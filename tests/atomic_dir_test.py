@@ -41,7 +41,7 @@ class ReplaceTest(tf.test.TestCase, parameterized.TestCase):
         # A process that renamed the old tree aside and died before the second rename.
         script = (
             "import os, sys\n"
-            "from tf_cyclegan import atomic_dir\n"
+            "from tf_cyclegan.common import atomic_dir\n"
             "t = sys.argv[1]\n"
             "p = os.path.join(os.path.dirname(t), atomic_dir._prefix(t, 'previous')"
             " + atomic_dir.owner_tag())\n"
@@ -58,7 +58,9 @@ class ReplaceTest(tf.test.TestCase, parameterized.TestCase):
         parent = self.get_temp_dir()
         target = os.path.join(parent, "export")
         script = (
-            "from tf_cyclegan import atomic_dir; import sys; atomic_dir.make_staging(sys.argv[1])"
+            "import sys\n"
+            "from tf_cyclegan.common import atomic_dir\n"
+            "atomic_dir.make_staging(sys.argv[1])\n"
         )
         subprocess.run([sys.executable, "-c", script, target], check=True)
         mine = atomic_dir.make_staging(target)

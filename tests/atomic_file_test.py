@@ -12,7 +12,7 @@ from tf_cyclegan.common import atomic_file
 # A writer that dies (kill -9) halfway through ``target``, leaving its partial file.
 _KILLED_WRITER = (
     "import os, signal, sys\n"
-    "from tf_cyclegan import atomic_file\n"
+    "from tf_cyclegan.common import atomic_file\n"
     "with atomic_file.replacing(sys.argv[1]) as partial:\n"
     "    open(partial, 'w').write('half')\n"
     "    os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -17,6 +17,7 @@ from PIL import Image
 import helpers
 from tf_cyclegan import evaluate, export, import_torch, prepare, translate
 from tf_cyclegan.common import reachability, run_dir
+from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import litert
 
 FLAGS = flags.FLAGS
@@ -167,7 +168,7 @@ class ImportTorchTest(CommandTest):
         )
         self.assertIn("resnet_6blocks, ngf 4", printed)
         self.assertIn(f"python -m tf_cyclegan.export --model_dir={model_dir}", printed)
-        _, generators, _ = run_dir.load_generators(model_dir)
+        _, generators, _ = restore.load_generators(model_dir)
         self.assertEqual(list(generators), ["b2a"])
 
 

@@ -9,9 +9,9 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from tf_cyclegan.common import errors
-from tf_cyclegan.networks import conv_paths
+from tf_cyclegan.networks import conv_paths, fast_conv
 
-_WIDE = ([1, 18, 18, 32], [3, 3, 32, 32], tf.float32)
+_WIDE = ([1, 18, 18, 32], [3, 3, 32, 32], tf.float32, fast_conv.conv2d_with_fast_gradients)
 
 
 class ConvPathsTest(tf.test.TestCase, parameterized.TestCase):
@@ -61,7 +61,9 @@ class ConvPathsTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_shape_without_a_rewrite_is_stock_even_when_forced(self):
         conv_paths.configure("fast", self.cache_dir)
-        self.assertEqual(conv_paths.choose([1, 16, 16, 3], [7, 7, 3, 16], tf.float32), "stock")
+        self.assertEqual(
+            conv_paths.choose([1, 16, 16, 3], [7, 7, 3, 16], tf.float32, None), "stock"
+        )
 
     def test_measurement_times_both_paths(self):
         stock_ms, fast_ms = conv_paths.measure(*_WIDE, repeats=1)

@@ -8,7 +8,7 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import reachability
+from tf_cyclegan.common import errors, reachability
 from tf_cyclegan.data import pipeline, sources, synthetic
 
 
@@ -163,7 +163,7 @@ class BuilderTest(tf.test.TestCase):
         start = time.monotonic()
         with mock.patch.object(reachability, "host_reachable", return_value=False):
             with self.assertRaisesRegex(
-                sources.DataUnavailableError, "tf_cyclegan.prepare --dataset=cycle_gan/horse2zebra"
+                errors.DataUnavailableError, "tf_cyclegan.prepare --dataset=cycle_gan/horse2zebra"
             ):
                 sources.get_builder("cycle_gan/horse2zebra", self.get_temp_dir())
         self.assertLess(time.monotonic() - start, 30)

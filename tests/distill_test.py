@@ -13,12 +13,11 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-from tf_cyclegan import flops
+from tf_cyclegan.common import architectures, errors, run_dir
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import errors, run_dir
 from tf_cyclegan.distillation import distill_lib, objective
+from tf_cyclegan.networks import flops, models, restore, students
 from tf_cyclegan.networks import layers as cg_layers
-from tf_cyclegan.networks import models, students
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,8 +32,13 @@ def _distill_config(model_dir, teacher, student="mobile_s", directions=None, **o
 
 
 class StudentTest(tf.test.TestCase, parameterized.TestCase):
-    def test_presets_are_the_configured_student_generators(self):
-        self.assertCountEqual(students.PRESETS, config_lib.STUDENT_GENERATORS)
+    @parameterized.parameters(*config_lib.STUDENT_GENERATORS)
+    def test_students_are_built_from_their_registry_entry(self, name):
+        student = models.build_generator(config_lib.ModelConfig(generator=name))
+        entry = architectures.get(name)
+        self.assertEqual(student.get_layer("stem_conv").filters, entry.width)
+        blocks = [layer for layer in student.layers if layer.name.endswith("_depthwise")]
+        self.assertLen(blocks, entry.depth)
 
     @parameterized.parameters(*config_lib.STUDENT_GENERATORS)
     def test_is_phone_size_against_the_resnet_teacher(self, name):
@@ -48,7 +52,9 @@ class StudentTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.parameters((3, 3), (1, 3))
     def test_translates_any_multiple_of_4_into_the_pixel_range(self, channels_in, channels_out):
-        model = students.student_generator("mobile_s", (channels_in, channels_out), seed=1)
+        model = students.student_generator(
+            architectures.get("mobile_s"), (channels_in, channels_out), seed=1
+        )
         images = tf.random.uniform([2, 20, 28, channels_in], -1, 1, seed=2)
         out = model(images)
         self.assertEqual(out.shape, (2, 20, 28, channels_out))
@@ -56,8 +62,8 @@ class StudentTest(tf.test.TestCase, parameterized.TestCase):
         self.assertAllInRange(out, -1.0, 1.0)
 
     def test_features_are_at_a_quarter_of_the_resolution(self):
-        model = students.student_generator("mobile_s")
-        layer = model.get_layer(students.feature_layer("mobile_s"))
+        model = students.student_generator(architectures.get("mobile_s"))
+        layer = model.get_layer(models.feature_layer("mobile_s"))
         probe = keras.Model(model.input, layer.output)
         self.assertEqual(probe(tf.zeros([1, 32, 32, 3])).shape, (1, 8, 8, 64))
 
@@ -157,7 +163,7 @@ class DistilledRunTest(tf.test.TestCase):
 
     def test_loads_as_generators_like_a_trained_run(self):
         # What export, translate and evaluate read: the students under the usual keys.
-        _, generators, _ = run_dir.load_generators(self.model_dir)
+        _, generators, _ = restore.load_generators(self.model_dir)
         images = tf.random.uniform([1, 32, 32, 3], -1, 1, seed=5)
         for direction, generator in generators.items():
             want = self.result["model"].translate(images, direction)

@@ -13,8 +13,9 @@ from PIL import Image
 
 import helpers
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import conventions, errors, run_dir
+from tf_cyclegan.common import conventions, errors
 from tf_cyclegan.exporting import export_lib, parity
+from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import litert, translate_lib, translators
 from tf_cyclegan.training import train_lib
 
@@ -69,7 +70,7 @@ class ExportTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.export_dir, "config.json")))
 
     def test_saved_model_stores_each_weight_once(self):
-        _, generators, _ = run_dir.load_generators(self.model_dir)
+        _, generators, _ = restore.load_generators(self.model_dir)
         expected = sum(len(g.variables) for g in generators.values())
         index = os.path.join(self.export_dir, "saved_model", "variables", "variables")
         stored = [n for n, _ in tf.train.list_variables(index) if n.endswith("VARIABLE_VALUE")]
@@ -338,7 +339,7 @@ class ExportSafetyTest(tf.test.TestCase):
 
     def test_non_finite_weights_are_refused(self):
         nan_dir = os.path.join(tempfile.mkdtemp(), "nan_run")
-        config, generators, _ = run_dir.load_generators(self.model_dir)
+        config, generators, _ = restore.load_generators(self.model_dir)
         generators["b2a"].layers[2].kernel.assign(
             tf.fill(generators["b2a"].layers[2].kernel.shape, float("nan"))
         )

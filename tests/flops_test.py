@@ -1,9 +1,8 @@
 import keras
 import tensorflow as tf
 
-from tf_cyclegan import flops
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.networks import models
+from tf_cyclegan.networks import flops, models
 
 
 class FlopsTest(tf.test.TestCase):

@@ -109,7 +109,7 @@ class LabelledDomainsTest(tf.test.TestCase, parameterized.TestCase):
     def test_unprepared_source_offline_names_the_command_that_prepares_it(self):
         empty = tempfile.mkdtemp()
         with mock.patch.object(reachability, "host_reachable", return_value=False):
-            with self.assertRaisesRegex(sources.DataUnavailableError, "tfds build mnist"):
+            with self.assertRaisesRegex(errors.DataUnavailableError, "tfds build mnist"):
                 sources.get_builder("tfds:mnist:0:1", empty)
         self.assertEqual(os.listdir(empty), [])
 

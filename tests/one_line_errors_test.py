@@ -8,6 +8,7 @@ import tensorflow as tf
 import helpers
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.networks import restore
 from tf_cyclegan.pretrained import import_torch_lib
 from tf_cyclegan.serving import translate_lib
 from tf_cyclegan.training import train_lib
@@ -17,12 +18,12 @@ class OneLineErrorsTest(tf.test.TestCase):
     def test_a_checkpoint_flag_naming_a_run_folder_suggests_its_newest_checkpoint(self):
         run = helpers.trained_run()
         with self.assertRaisesRegex(errors.ConfigError, r"is a folder; .*ckpt-2"):
-            run_dir.load_generators(run, checkpoint=run)
+            restore.load_generators(run, checkpoint=run)
 
     def test_a_checkpoint_flag_naming_nothing_says_it_does_not_exist(self):
         missing = os.path.join(helpers.trained_run(), "ckpt-99")
         with self.assertRaisesRegex(errors.MissingError, "ckpt-99 does not exist"):
-            run_dir.load_generators(helpers.trained_run(), checkpoint=missing)
+            restore.load_generators(helpers.trained_run(), checkpoint=missing)
 
     def test_a_file_given_as_a_run_directory_says_it_is_a_file(self):
         config_file = os.path.join(helpers.trained_run(), run_dir.CONFIG_FILE)

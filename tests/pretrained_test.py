@@ -19,9 +19,9 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.common import errors
 from tf_cyclegan.exporting import export_lib
-from tf_cyclegan.networks import models
+from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import import_torch_lib, official, pth
 from tf_cyclegan.serving import translators
 
@@ -218,7 +218,7 @@ class ImportRunTest(tf.test.TestCase):
         model_dir = self._import(
             checkpoints={"a2b": _fixture("resnet.pth"), "b2a": _fixture("resnet_legacy.pth")}
         )
-        config, generators, _ = run_dir.load_generators(model_dir)
+        config, generators, _ = restore.load_generators(model_dir)
         self.assertEqual(set(generators), {"a2b", "b2a"})
         self.assertTrue(config.model.pytorch_compatible)
 

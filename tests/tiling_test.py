@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan.common import errors
+from tf_cyclegan.common import architectures, errors
 from tf_cyclegan.networks import layers, models
 from tf_cyclegan.serving import serving_module, tiling, translators
 
@@ -57,8 +57,9 @@ class TilingTest(tf.test.TestCase, parameterized.TestCase):
         radius = max(128 - rows.min(), rows.max() - 128)
         # The table is the larger of the two layouts' radii (Keras 'same' pads one side:
         # one pixel more there).
-        self.assertBetween(radius, models.RECEPTIVE_RADIUS[name] - 1, models.RECEPTIVE_RADIUS[name])
-        self.assertLess(models.RECEPTIVE_RADIUS[name], serving_module.TILE_MARGIN)
+        recorded = architectures.GENERATORS[name].receptive_radius
+        self.assertBetween(radius, recorded - 1, recorded)
+        self.assertLess(recorded, serving_module.TILE_MARGIN)
 
     @parameterized.parameters(False, True)
     def test_tiles_with_the_whole_images_statistics_reproduce_it(self, pytorch_compatible):

@@ -10,6 +10,7 @@ from absl.testing import parameterized
 import helpers
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import config_checks, errors, run_dir
+from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import translators
 from tf_cyclegan.training import train_lib
 
@@ -174,7 +175,7 @@ class NonLocalRunTest(tf.test.TestCase):
         self.assertTrue(os.path.exists(os.path.join(export_dir, "saved_model", "saved_model.pb")))
         translate = translators.load(model_dir, "a2b")
         self.assertEqual(translate(np.zeros((1, 12, 20, 3), np.uint8)).shape, (1, 12, 20, 3))
-        config, generators, _ = run_dir.load_generators(model_dir)
+        config, generators, _ = restore.load_generators(model_dir)
         builder = sources.get_builder(config.data.dataset, config.data.data_dir)
         results = evaluate_lib.evaluate(
             lambda x, d: generators[d](x, training=False), builder, config.data.crop_size

@@ -13,6 +13,7 @@ import os
 from absl import flags
 
 from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.networks import restore
 
 _MODEL_DIR = shared_flags.define_model_dir("The run to evaluate.")
 _CHECKPOINT = shared_flags.define_checkpoint()
@@ -36,7 +37,7 @@ def main(argv):
     from tf_cyclegan.data import sources
     from tf_cyclegan.evaluation import evaluate_lib, inception
 
-    config, generators, path = run_dir.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
+    config, generators, path = restore.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
     model = None
     if _FID.value is not False:
         try:

@@ -11,17 +11,17 @@ import os
 
 import tensorflow as tf
 
-from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.common import architectures, errors, run_dir
 
 CONFIG_FILE = run_dir.CONFIG_FILE
 
 
 # The choices of every enumerated option: the one definition (the modules that implement
-# them import these).
-TEACHER_GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
-# Phone-size students (mobile/students.py PRESETS); ``distill`` trains them from a teacher.
-STUDENT_GENERATORS = ("mobile_s", "mobile_m")
-GENERATORS = TEACHER_GENERATORS + STUDENT_GENERATORS
+# them import these). Generators come from the architecture registry; phone-size students
+# are trained by ``distill`` from a teacher.
+TEACHER_GENERATORS = architectures.TEACHER_GENERATORS
+STUDENT_GENERATORS = architectures.STUDENT_GENERATORS
+GENERATORS = tuple(architectures.GENERATORS)
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 UPSAMPLE_MODES = ("transpose", "resize_conv")
 NORM_TYPES = ("instance", "batch", "none")
@@ -29,6 +29,7 @@ INIT_TYPES = ("normal", "xavier", "kaiming", "orthogonal")
 GAN_MODES = ("lsgan", "vanilla", "wgangp")
 LR_POLICIES = ("linear", "step", "cosine")
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
+VARIABLE_SIZE_MODES = ("scale_width", "none")  # Modes whose images keep their own size.
 CONV_GRADIENTS = ("auto", "stock", "fast")
 MIXED_PRECISION = (None, "float16", "bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")

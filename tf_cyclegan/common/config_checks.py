@@ -6,7 +6,8 @@ Each refusal is a ``ConfigError`` naming the flag, the value and what to use ins
 import dataclasses
 import math
 
-from tf_cyclegan.common import errors
+from tf_cyclegan.common import architectures, errors
+from tf_cyclegan.common import config as config_lib
 
 FLOAT32_MAX = 3.4028234e38  # The largest float32: flags are float64, weights float32.
 
@@ -48,9 +49,6 @@ def _check_ranges(config):
 
 def validate(config):
     """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
-    from tf_cyclegan.data import pipeline  # Heavy; when validating.
-    from tf_cyclegan.networks import models
-
     _check_ranges(config)
 
     m, d, t = config.model, config.data, config.train
@@ -81,13 +79,8 @@ def validate(config):
     for flag, value in positive.items():
         if value < 1:
             raise errors.ConfigError(f"--{flag}={value} must be at least 1")
-    multiple = models.size_multiple(m.generator)
-    if d.crop_size % multiple or d.crop_size < max(multiple, 8):
-        raise errors.ConfigError(
-            f"--crop_size={d.crop_size} does not fit --generator={m.generator}: use a multiple "
-            f"of {multiple} that is at least {max(multiple, 8)}"
-        )
-    if d.preprocess in pipeline.VARIABLE_SIZE_MODES:
+    architectures.check_size(m.generator, d.crop_size, "--crop_size")
+    if d.preprocess in config_lib.VARIABLE_SIZE_MODES:
         if d.batch_size != 1 or config.loss.pool_size != 0:
             raise errors.ConfigError(
                 f"--preprocess={d.preprocess} gives images of varying size: use --batch_size=1 "

@@ -24,3 +24,7 @@ class RunDirError(UserError, RuntimeError):
 
 class DivergedError(UserError, RuntimeError):
     """Training produced non-finite losses or weights; the last finite checkpoint is kept."""
+
+
+class DataUnavailableError(UserError, RuntimeError):
+    """The dataset is neither prepared locally nor downloadable from here."""

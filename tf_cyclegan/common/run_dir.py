@@ -78,6 +78,20 @@ CHECKPOINT_ROOT = "model"
 GENERATOR_KEYS = {"a2b": "generator_a2b", "b2a": "generator_b2a"}
 
 
+def checkpoint_tree(networks):
+    """The ``tf.train.Checkpoint`` of ``networks`` under the keys every run uses.
+
+    The keys are an API (first-wave runs must keep restoring): ``model/<attribute>``, e.g.
+    ``model/generator_a2b/...``.
+
+    Args:
+        networks: a training state (``tf.Module``) whose attributes are the networks,
+            optimizers and counters, or {attribute name: trackable} for some of them.
+    """
+    owner = networks if isinstance(networks, tf.Module) else tf.train.Checkpoint(**networks)
+    return tf.train.Checkpoint(**{CHECKPOINT_ROOT: owner})
+
+
 def checkpoints(model_dir):
     """Checkpoint prefixes in ``model_dir``, newest first, found from the files themselves.
 
@@ -285,68 +299,6 @@ def _lease(path, holder, model_dir):
         stop.set()
         thread.join()
         tf.io.gfile.remove(path)
-
-
-def _check_checkpoint_flag(checkpoint):
-    if tf.io.gfile.isdir(checkpoint):
-        newest = (checkpoints(checkpoint) or [checkpoint_path(checkpoint, "N")])[0]
-        raise errors.ConfigError(
-            f"--checkpoint={checkpoint} is a folder; pass a checkpoint prefix such as {newest}, "
-            "or leave --checkpoint out for the run's newest"
-        )
-    if not tf.io.gfile.exists(f"{checkpoint}.index"):
-        raise errors.MissingError(
-            f"--checkpoint={checkpoint} does not exist (expected {checkpoint}.index)"
-        )
-
-
-def load_generators(model_dir, checkpoint=None):
-    """Builds float32 generators from ``config.json`` and restores them from a checkpoint
-    (``checkpoint``, else the newest that restores).
-
-    Returns:
-        (config, {direction: keras.Model}, checkpoint path): both directions, or the one an
-        imported run holds (``ModelConfig.generator_directions``).
-    """
-    from tf_cyclegan.common import config as config_lib  # Both import this module.
-    from tf_cyclegan.networks import models
-
-    config = config_lib.load(model_dir)
-    generators = {
-        d: models.build_generator(config.model, name=GENERATOR_KEYS[d], direction=d)
-        for d in config.model.generator_directions
-    }
-    # The checkpoint keys are an API: model/generator_a2b, model/generator_b2a.
-    owner = tf.train.Checkpoint(**{GENERATOR_KEYS[d]: g for d, g in generators.items()})
-
-    def restore(path):
-        status = tf.train.Checkpoint(**{CHECKPOINT_ROOT: owner}).restore(path)
-        status.expect_partial().assert_existing_objects_matched()
-
-    if checkpoint:
-        _check_checkpoint_flag(checkpoint)
-        try:
-            restore(checkpoint)
-        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
-            raise errors.RunDirError(
-                f"checkpoint {checkpoint} does not restore into the generators of "
-                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
-                f"{error_summary(e)}"
-            ) from None
-        path = checkpoint
-    else:
-        path = restore_newest(restore, model_dir)
-        if path is None:
-            raise errors.RunDirError(
-                f"no checkpoint in {model_dir}; train first or pass --checkpoint"
-            )
-    for direction, generator in generators.items():
-        if not all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in generator.variables):
-            raise errors.RunDirError(
-                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
-                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
-            )
-    return config, generators, path
 
 
 def require_direction(held, direction, source):

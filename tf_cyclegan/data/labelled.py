@@ -194,11 +194,9 @@ def builder(dataset, data_dir):
 
     Raises:
         ConfigError: a malformed spec, unknown dataset, feature or class.
-        DataUnavailableError (from ``sources``): the source is not prepared and cannot be
+        DataUnavailableError: the source is not prepared and cannot be
             downloaded from here.
     """
-    from tf_cyclegan.data import sources
-
     name, domain_a, domain_b = parse(dataset)
     try:
         source = tfds.builder(name, data_dir=data_dir)
@@ -207,7 +205,7 @@ def builder(dataset, data_dir):
     if not source.is_prepared():
         if not reachability.host_reachable(TFDS_HOST):
             flag = f" --data_dir={data_dir}" if data_dir else ""
-            raise sources.DataUnavailableError(
+            raise errors.DataUnavailableError(
                 f"{name} is not prepared in {source.data_dir} and this machine cannot reach "
                 f"{TFDS_HOST}. Prepare it where there is network and copy the folder here:\n"
                 f"  tfds build {name}{flag}"

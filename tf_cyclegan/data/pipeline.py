@@ -10,8 +10,6 @@ from tf_cyclegan.common import conventions
 from tf_cyclegan.common.config import PREPROCESS_MODES
 from tf_cyclegan.data.sources import encoded, num_examples, steps_per_epoch
 
-VARIABLE_SIZE_MODES = ("scale_width", "none")
-
 
 def _resize(x, height, width):
     return tf.clip_by_value(tf.image.resize(x, [height, width], method="bicubic"), 0.0, 255.0)

@@ -20,10 +20,6 @@ BUILTIN = {"synthetic": "synthetic_shapes"}
 CYCLE_GAN_HOST = "efrosgans.eecs.berkeley.edu"
 
 
-class DataUnavailableError(errors.UserError, RuntimeError):
-    """The dataset is neither prepared locally nor downloadable from here."""
-
-
 def tfds_name(dataset):
     """Maps ``--dataset`` to a TFDS name: 'synthetic' or 'cycle_gan/<config>'."""
     if dataset in BUILTIN:
@@ -92,7 +88,7 @@ def get_builder(dataset, data_dir=None):
     if builder.is_prepared():
         return builder
     if name.startswith("cycle_gan/") and not reachability.host_reachable(CYCLE_GAN_HOST):
-        raise DataUnavailableError(
+        raise errors.DataUnavailableError(
             f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
             f"unreachable from this machine.\n{_offline_recipe(dataset, data_dir)}"
         )

@@ -14,6 +14,7 @@ import tensorflow as tf
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import errors, run_dir
 from tf_cyclegan.distillation import distiller
+from tf_cyclegan.networks import restore
 from tf_cyclegan.training import train_lib
 
 # Parts whose options the teacher's config provides unless a flag gives them.
@@ -27,7 +28,7 @@ def _teacher_checkpoint(config):
         recorded = config_lib.load(config.train.model_dir).distill.teacher_checkpoint
         if recorded:
             return recorded
-    _, _, checkpoint = run_dir.load_generators(config.distill.teacher)
+    _, _, checkpoint = restore.load_generators(config.distill.teacher)
     is_url = "://" in checkpoint
     return checkpoint if is_url else os.path.abspath(checkpoint)
 

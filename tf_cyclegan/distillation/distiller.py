@@ -16,7 +16,7 @@ import tensorflow as tf
 from tf_cyclegan.common import run_dir
 from tf_cyclegan.distillation import objective
 from tf_cyclegan.evaluation import metrics
-from tf_cyclegan.networks import models
+from tf_cyclegan.networks import models, restore
 from tf_cyclegan.training import cyclegan, distribute, losses, summaries
 
 
@@ -56,7 +56,7 @@ class Distiller(tf.Module):
         self.directions = config.model.generator_directions
         cfg, seed = config.distill, config.train.seed
         with self.strategy.scope(), distribute.dtype_policy(config.train.mixed_precision):
-            teacher_config, teachers, _ = run_dir.load_generators(
+            teacher_config, teachers, _ = restore.load_generators(
                 cfg.teacher, cfg.teacher_checkpoint
             )
             teacher_layer = models.feature_layer(teacher_config.model.generator)
@@ -108,10 +108,8 @@ class Distiller(tf.Module):
         """Copies the teacher run's discriminators where it has them (a trained teacher; an
         imported one has none). A resumed run's checkpoint overwrites them afterwards."""
         names = [self._discriminator_name(d) for d in self.directions]
-        owner = tf.train.Checkpoint(**{name: getattr(self, name) for name in names})
-        status = tf.train.Checkpoint(**{run_dir.CHECKPOINT_ROOT: owner}).restore(
-            cfg.teacher_checkpoint
-        )
+        tree = run_dir.checkpoint_tree({name: getattr(self, name) for name in names})
+        status = tree.restore(cfg.teacher_checkpoint)
         try:
             status.expect_partial().assert_existing_objects_matched()
         except AssertionError:

@@ -14,10 +14,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
+from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.exporting import parity, tflite_export
-from tf_cyclegan.networks import models
+from tf_cyclegan.networks import models, restore
 from tf_cyclegan.serving import serving_module
 
 FORMATS = ("saved_model", "tflite", "pth")
@@ -51,7 +51,7 @@ def _held_out(config, split, count, size):
     try:
         builder = sources.get_builder(config.data.dataset, config.data.data_dir)
         return pipeline.sample_images(builder, split, count, size, channels).numpy()
-    except (sources.DataUnavailableError, ValueError, tf.errors.OpError) as e:
+    except (errors.DataUnavailableError, ValueError, tf.errors.OpError) as e:
         logging.warning("Using random images for %s: the dataset is unavailable (%s)", split, e)
         rng = np.random.default_rng(0)
         return rng.uniform(-1, 1, size=(count, size, size, channels)).astype(np.float32)
@@ -109,13 +109,10 @@ def _check_replaceable(cfg):
 def export(cfg):
     """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
     _validate(cfg)
-    config, generators, checkpoint = run_dir.load_generators(cfg.model_dir, cfg.checkpoint)
-    multiple = models.size_multiple(config.model.generator)
+    config, generators, checkpoint = restore.load_generators(cfg.model_dir, cfg.checkpoint)
     size = cfg.tflite_size or config.data.crop_size
-    if size % multiple or size < 8:
-        raise errors.ConfigError(
-            f"--tflite_size={size} must be a multiple of {multiple}, at least 8"
-        )
+    architectures.check_size(config.model.generator, size, "--tflite_size")
+    multiple = architectures.get(config.model.generator).size_multiple
     translator = serving_module.ServingModule(
         generators, multiple, tileable=models.tileable(config.model)
     )

@@ -95,19 +95,19 @@ def _store(key, choice):
         logging.warning("Cannot cache convolution choices in %s: %s", path, e)
 
 
-def choose(input_shape, kernel_shape, dtype):
+def choose(input_shape, kernel_shape, dtype, rewritten):
     """ "fast" or "stock": the gradients this stride-1 'valid' convolution trains with.
 
     Args:
         input_shape: [batch, height, width, in_channels] (static; None dims count as 1).
         kernel_shape: [k_h, k_w, in_channels, out_channels].
         dtype: the compute dtype.
+        rewritten: conv(x, kernel) -> y, stride 1 'valid', with the rewritten gradients
+            (``fast_conv``); None where no rewrite exists for this shape.
     """
-    from tf_cyclegan.networks import fast_conv  # Which imports this module.
-
     kernel_shape = [int(d) for d in kernel_shape]
-    if not fast_conv.uses_fast_gradients(kernel_shape):
-        return "stock"  # No rewrite exists for this shape.
+    if rewritten is None:
+        return "stock"
     if _state["mode"] != "auto":
         return _state["mode"]
     if tf.config.list_logical_devices("GPU"):
@@ -119,7 +119,7 @@ def choose(input_shape, kernel_shape, dtype):
             if cached:
                 _choices[key] = cached["choice"]
             else:
-                stock_ms, fast_ms = _measure_apart(input_shape, kernel_shape, dtype)
+                stock_ms, fast_ms = _measure_apart(input_shape, kernel_shape, dtype, rewritten)
                 choice = "fast" if fast_ms < _MARGIN * stock_ms else "stock"
                 logging.info(
                     "Convolution %s: stock gradients %.1f ms, rewritten %.1f ms: %s",
@@ -145,10 +145,8 @@ def _measure_apart(*args):
     return result[0]
 
 
-def measure(input_shape, kernel_shape, dtype, repeats=_REPEATS):
+def measure(input_shape, kernel_shape, dtype, rewritten, repeats=_REPEATS):
     """Median ms of forward plus both gradients: (stock, rewritten), timed interleaved."""
-    from tf_cyclegan.networks import fast_conv
-
     batch, height, width = (d or 1 for d in input_shape[:3])
     k_h, k_w, c_in, c_out = kernel_shape
     x = tf.random.stateless_normal([batch, height, width, c_in], [1, 2], dtype=dtype)
@@ -158,7 +156,7 @@ def measure(input_shape, kernel_shape, dtype, repeats=_REPEATS):
     )
     runs = [
         _forward_and_gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID")),
-        _forward_and_gradients(fast_conv.conv2d_with_fast_gradients),
+        _forward_and_gradients(rewritten),
     ]
     times = [[], []]
     for run in runs:

@@ -7,7 +7,8 @@ whatever the compute dtype.
 
 import keras
 
-from tf_cyclegan.common.config import DISCRIMINATORS, GENERATORS, UPSAMPLE_MODES  # noqa: F401
+from tf_cyclegan.common import architectures
+from tf_cyclegan.common.config import DISCRIMINATORS, UPSAMPLE_MODES
 from tf_cyclegan.networks import layers as cg_layers
 from tf_cyclegan.networks import students
 
@@ -198,17 +199,12 @@ def build_generator(config, seed=None, name="generator", direction="a2b"):
         name=name,
         pytorch_compatible=config.pytorch_compatible,
     )
-    if config.generator == "resnet_9blocks":
-        return resnet_generator(n_blocks=9, **common)
-    if config.generator == "resnet_6blocks":
-        return resnet_generator(n_blocks=6, **common)
-    if config.generator == "unet_128":
-        return unet_generator(num_downs=7, **common)
-    if config.generator == "unet_256":
-        return unet_generator(num_downs=8, **common)
-    if config.generator in students.PRESETS:
-        return students.student_generator(config.generator, common["channels"], seed, name)
-    raise ValueError(f"unknown generator {config.generator!r}; expected one of {GENERATORS}")
+    architecture = architectures.get(config.generator)
+    if architecture.family == "resnet":
+        return resnet_generator(n_blocks=architecture.depth, **common)
+    if architecture.family == "unet":
+        return unet_generator(num_downs=architecture.depth, **common)
+    return students.student_generator(architecture, common["channels"], seed, name)
 
 
 def build_discriminator(config, seed=None, name="discriminator", domain="a"):
@@ -234,28 +230,18 @@ def build_discriminator(config, seed=None, name="discriminator", domain="a"):
     )
 
 
-# How far, in input pixels, an output pixel of a ResNet generator sees when its instance
-# norms use fixed statistics (tiling_test measures it); a U-Net's innermost layer sees the
-# whole image.
-RECEPTIVE_RADIUS = {"resnet_9blocks": 83, "resnet_6blocks": 59}
-
-
 def tileable(config):
-    """Whether generators of ``config`` (a ``ModelConfig``) translate exactly in tiles."""
-    return config.generator in RECEPTIVE_RADIUS and config.norm == "instance"
-
-
-def size_multiple(generator):
-    """The multiple that a generator's input height and width must be."""
-    if generator in students.PRESETS:
-        return students.SIZE_MULTIPLE
-    return {"resnet_9blocks": 4, "resnet_6blocks": 4, "unet_128": 128, "unet_256": 256}[generator]
+    """Whether generators of ``config`` (a ``ModelConfig``) translate exactly in tiles: a
+    finite receptive field, and instance norms whose statistics the tiles can share."""
+    radius = architectures.get(config.generator).receptive_radius
+    return radius is not None and config.norm == "instance"
 
 
 def feature_layer(generator):
-    """The layer of ``generator`` (a ``GENERATORS`` name) whose output is its bottleneck
-    features (the input of the upsampling path), or None for the U-Nets (no single one)."""
-    if generator in students.PRESETS:
-        return students.feature_layer(generator)
-    blocks = {"resnet_9blocks": 9, "resnet_6blocks": 6}.get(generator)
-    return f"res{blocks - 1}_add" if blocks else None
+    """The layer of ``generator`` (a registry name) whose output is its bottleneck features
+    (the input of the upsampling path), or None for the U-Nets (no single one)."""
+    architecture = architectures.get(generator)
+    if architecture.family == "unet":
+        return None
+    block = "block" if architecture.is_student else "res"
+    return f"{block}{architecture.depth - 1}_add"

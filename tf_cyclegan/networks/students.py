@@ -18,45 +18,16 @@ The exported ops are CONV_2D, DEPTHWISE_CONV_2D, ADD, RESIZE_NEAREST_NEIGHBOR an
 the serving signature's QUANTIZE/DEQUANTIZE and the [-1, 1] scaling's MUL/ADD).
 """
 
-import dataclasses
-
 import keras
 
 from tf_cyclegan.networks import layers as cg_layers
 
 
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """A student size.
-
-    Attributes:
-        width: filters of the full-resolution layers; the blocks have 4x, as the teacher.
-        blocks: inverted-residual blocks at a quarter of the resolution.
-        expansion: the blocks' 1x1 expansion factor.
-    """
-
-    width: int
-    blocks: int
-    expansion: int = 2
-
-
-# The one definition of the student sizes (``config.GENERATORS`` lists their names).
-PRESETS = {
-    "mobile_s": Preset(width=16, blocks=6),
-    "mobile_m": Preset(width=20, blocks=9),
-}
-SIZE_MULTIPLE = 4  # Two stride-2 downsamplings.
-
-
-def feature_layer(preset_name):
-    """The layer whose output is the student's bottleneck features (distilled)."""
-    return f"block{PRESETS[preset_name].blocks - 1}_add"
-
-
-def student_generator(preset_name, channels=(3, 3), seed=None, name="student_generator"):
-    """Builds the student ``preset_name`` (a ``PRESETS`` key).
+def student_generator(preset, channels=(3, 3), seed=None, name="student_generator"):
+    """Builds a student generator.
 
     Args:
+        preset: its ``architectures.Generator`` (``width``, ``depth`` blocks, ``expansion``).
         channels: (input, output) channels: 3 for RGB, 1 for grayscale.
         seed: int, the weights' initializer seed.
 
@@ -64,7 +35,6 @@ def student_generator(preset_name, channels=(3, 3), seed=None, name="student_gen
         keras.Model, float [batch, h, w, channels[0]] in [-1, 1] -> float32
         [batch, h, w, channels[1]] in [-1, 1]; h and w multiples of 4.
     """
-    preset = PRESETS[preset_name]
     seeds = iter(range(10_000 * (seed or 0), 10_000 * (seed or 0) + 10_000))
 
     def conv(filters, kernel, strides=1, zero=False, layer_name=None):
@@ -81,7 +51,7 @@ def student_generator(preset_name, channels=(3, 3), seed=None, name="student_gen
     x = relu6("stem_relu")(conv(width, 5, layer_name="stem_conv")(inputs))
     x = relu6("down0_relu")(conv(2 * width, 3, 2, layer_name="down0_conv")(x))
     x = relu6("down1_relu")(conv(wide, 3, 2, layer_name="down1_conv")(x))
-    for i in range(preset.blocks):
+    for i in range(preset.depth):
         y = relu6(f"block{i}_expand_relu")(
             conv(wide * preset.expansion, 1, layer_name=f"block{i}_expand")(x)
         )

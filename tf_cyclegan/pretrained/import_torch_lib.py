@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.networks import models
+from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import official, pth
 
 
@@ -167,10 +167,9 @@ def _write(model_dir, config, keras_generators, record):
     local = run_dir.is_local(model_dir)
     target = atomic_dir.make_staging(model_dir) if local else model_dir
     try:
-        owner = tf.train.Checkpoint(
-            **{run_dir.GENERATOR_KEYS[d]: g for d, g in keras_generators.items()}
+        root = run_dir.checkpoint_tree(
+            {run_dir.GENERATOR_KEYS[d]: g for d, g in keras_generators.items()}
         )
-        root = tf.train.Checkpoint(**{run_dir.CHECKPOINT_ROOT: owner})
         root.save(os.path.join(target, run_dir.CHECKPOINT_PREFIX))
         run_dir.write_json(os.path.join(target, run_dir.IMPORT_FILE), record)
         # config.json last: its presence marks a complete run directory.
@@ -187,7 +186,7 @@ def _write(model_dir, config, keras_generators, record):
 
 def _verify(model_dir, keras_generators):
     """The written run must reproduce the imported generators exactly."""
-    _, restored, _ = run_dir.load_generators(model_dir)
+    _, restored, _ = restore.load_generators(model_dir)
     x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
     for direction, net in keras_generators.items():
         if not np.array_equal(net(x, training=False), restored[direction](x, training=False)):

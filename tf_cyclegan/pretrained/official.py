@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 
+from tf_cyclegan.common import architectures, errors
 from tf_cyclegan.pretrained.pth import PthError
 
 _STALE = re.compile(r"\.(running_mean|running_var|num_batches_tracked)$")
@@ -74,23 +75,23 @@ def infer(state):
     if "model.1.weight" in state and state["model.1.weight"].shape[2:] == (7, 7):
         blocks = sorted(int(m.group(1)) for k in state if (m := _RESNET_BLOCK.match(k)))
         n = len(blocks)
-        if blocks != list(range(10, 10 + n)) or n not in (6, 9):
+        architecture = architectures.official("resnet", n)
+        if blocks != list(range(10, 10 + n)) or architecture is None:
             raise PthError(
-                f"residual blocks at model.{blocks[:1]}..: not the official resnet_6blocks "
-                "or resnet_9blocks layout"
+                f"{n} residual blocks at model.{blocks[:1]}..: not an official ResNet layout"
             )
         return {
-            "generator": f"resnet_{n}blocks",
+            "generator": architecture.name,
             "ngf": int(state["model.1.weight"].shape[0]),
             "use_dropout": "model.10.conv_block.6.weight" in state,
         }
     if "model.model.0.weight" in state:
         levels = _unet_levels(state)
-        names = {7: "unet_128", 8: "unet_256"}
-        if levels not in names:
-            raise PthError(f"a U-Net with {levels} levels; the official ones have 7 or 8")
+        architecture = architectures.official("unet", levels)
+        if architecture is None:
+            raise PthError(f"a U-Net with {levels} levels: not an official U-Net layout")
         return {
-            "generator": names[levels],
+            "generator": architecture.name,
             "ngf": int(state["model.model.0.weight"].shape[0]),
             "use_dropout": False,
         }
@@ -103,8 +104,9 @@ def infer(state):
 
 def layer_map(generator, use_dropout):
     """[(PyTorch key prefix, Keras layer name, transposed)] for an official generator."""
-    if generator.startswith("resnet_"):
-        n = int(generator.removeprefix("resnet_").removesuffix("blocks"))
+    architecture = architectures.get(generator)
+    if architecture.family == "resnet":
+        n = architecture.depth
         second = 6 if use_dropout else 5
         pairs = [("model.1", "stem_conv", False)]
         pairs += [("model.4", "down0_conv", False), ("model.7", "down1_conv", False)]
@@ -113,7 +115,7 @@ def layer_map(generator, use_dropout):
             pairs.append((f"model.{10 + i}.conv_block.{second}", f"res{i}_conv2", False))
         pairs += [(f"model.{10 + n}", "up0_convT", True), (f"model.{13 + n}", "up1_convT", True)]
         return pairs + [(f"model.{17 + n}", "head_conv", False)]
-    levels = {"unet_128": 7, "unet_256": 8}[generator]
+    levels = architecture.depth
     pairs = []
     for level in range(levels):
         prefix = _unet_prefix(level)
@@ -128,15 +130,16 @@ def layer_map(generator, use_dropout):
 def _channels(generator, ngf, input_nc, output_nc):
     """[(in, out)] of each layer of ``layer_map``'s list, in order, as the official code
     builds them (a transposed layer's pair as PyTorch stores it: [in, out])."""
-    if generator.startswith("resnet_"):
-        n = int(generator.removeprefix("resnet_").removesuffix("blocks"))
+    architecture = architectures.get(generator)
+    if architecture.family == "resnet":
+        n = architecture.depth
         wide = 4 * ngf
         return (
             [(input_nc, ngf), (ngf, 2 * ngf), (2 * ngf, wide)]
             + [(wide, wide)] * (2 * n)
             + [(wide, 2 * ngf), (2 * ngf, ngf), (ngf, output_nc)]
         )
-    levels = {"unet_128": 7, "unet_256": 8}[generator]
+    levels = architecture.depth
     widths = [ngf * min(2**level, 8) for level in range(levels)]
     pairs = []
     for level in range(levels):
@@ -154,7 +157,7 @@ def expected_shapes(generator, ngf, use_dropout=False, input_nc=3, output_nc=3):
     for i, ((prefix, _, transposed), (c_in, c_out)) in enumerate(
         zip(layers, _channels(generator, ngf, input_nc, output_nc))
     ):
-        if generator.startswith("unet_"):
+        if architectures.get(generator).family == "unet":
             size = 4
         else:  # The ResNet's 7x7 stem and head, 3x3 elsewhere.
             size = 7 if i in (0, len(layers) - 1) else 3
@@ -256,14 +259,13 @@ def check_exportable(model_config):
     Args:
         model_config: a ``config.ModelConfig``.
     """
-    from tf_cyclegan.common import errors
-
     reasons = []
     if model_config.norm != "instance":
         reasons.append(f"--norm={model_config.norm} (official: instance)")
     if model_config.upsample != "transpose":
         reasons.append(f"--upsample={model_config.upsample} (official: transpose)")
-    if model_config.generator.startswith("resnet_") and not model_config.pytorch_compatible:
+    family = architectures.get(model_config.generator).family
+    if family == "resnet" and not model_config.pytorch_compatible:
         reasons.append("a ResNet trained without --pytorch_compatible (Keras 'same' padding)")
     if reasons:
         raise errors.ConfigError(

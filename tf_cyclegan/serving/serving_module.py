@@ -24,7 +24,7 @@ from tf_cyclegan.networks import layers
 
 DIRECTIONS = conventions.DIRECTIONS
 # Tiled translation: pixels of context kept on each side of a tile, beyond the receptive
-# radius of the generators that are tiled (models.RECEPTIVE_RADIUS), and the alignment of
+# radius of the generators that are tiled (the registry's receptive_radius), and the alignment of
 # tile origins to the generators' total stride, so tiles see the pixel grid the whole image
 # sees.
 TILE_MARGIN = 96

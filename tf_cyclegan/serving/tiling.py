@@ -38,7 +38,8 @@ class Budget:
         whole_pixels: images up to this many pixels are translated whole; larger ones in
             tiles, with the statistics of a copy downscaled to this many pixels.
         tile_core: the kept centre of each tile, pixels a side (the tile adds
-            ``serving_module.TILE_MARGIN`` on each side); a multiple of ``serving_module.TILE_ALIGN``.
+            ``serving_module.TILE_MARGIN`` on each side), a multiple of
+            ``serving_module.TILE_ALIGN``.
     """
 
     whole_pixels: int

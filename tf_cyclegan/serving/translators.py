@@ -13,7 +13,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan.common import conventions, errors, run_dir
+from tf_cyclegan.common import architectures, conventions, errors, run_dir
+from tf_cyclegan.networks import models, restore
 from tf_cyclegan.serving import litert, serving_module, tiling
 
 
@@ -135,13 +136,11 @@ def _from_saved_model(path, direction):
 
 
 def _from_run(model_dir, direction):
-    from tf_cyclegan.networks import models
-
-    config, generators, _ = run_dir.load_generators(model_dir)
+    config, generators, _ = restore.load_generators(model_dir)
     run_dir.require_direction(generators, direction, model_dir)
     module = serving_module.ServingModule(
         generators,
-        models.size_multiple(config.model.generator),
+        architectures.get(config.model.generator).size_multiple,
         tileable=models.tileable(config.model),
     )
     names = [direction] + [f"{direction}_{k}" for k in ("statistics", "tile") if module.tileable]

@@ -143,7 +143,7 @@ def _setup(config, strategy, chief, build_model):
     global_batch = config.data.batch_size * strategy.num_replicas_in_sync
     spe = sources.steps_per_epoch(builder, config.data, global_batch)
     model = build_model(config, spe, strategy)
-    checkpoint = tf.train.Checkpoint(model=model)
+    checkpoint = run_dir.checkpoint_tree(model)
     # Every task restores the chief's newest checkpoint that restores; each saves (a
     # collective) to its own directory.
     save_dir = distribute.checkpoint_dir(strategy, model_dir)

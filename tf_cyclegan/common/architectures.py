@@ -1,0 +1,93 @@
+"""The one registry of generator architectures: what ``--generator`` may name.
+
+Config choices, the network builders (``networks.models``, ``networks.students``), the
+student presets and the PyTorch importer (``pretrained.official``) all read it; adding an
+architecture is one entry here plus, for a new family, its builder.
+"""
+
+import dataclasses
+
+from tf_cyclegan.common import errors
+
+MIN_SIZE = 8  # Below this, instance norm after the downsamplings sees too few pixels.
+
+
+@dataclasses.dataclass(frozen=True)
+class Generator:
+    """One generator architecture.
+
+    Attributes:
+        name: the ``--generator`` value.
+        family: "resnet" (Johnson et al.), "unet" (pix2pix) or "student" (phone size).
+        depth: residual blocks (resnet, student) or U-Net levels (unet).
+        size_multiple: image sides must be multiples of it (the downsamplings), and at
+            least ``MIN_SIZE``.
+        receptive_radius: input pixels an output pixel sees with fixed norm statistics,
+            which tiling needs; None where it is the whole image (U-Net) or unmeasured.
+        width: a student's full-resolution filters (teachers take ``--ngf``).
+        expansion: a student's inverted-residual expansion factor.
+    """
+
+    name: str
+    family: str
+    depth: int
+    size_multiple: int
+    receptive_radius: int | None = None
+    width: int | None = None
+    expansion: int = 2
+
+    @property
+    def is_student(self):
+        return self.family == "student"
+
+    @property
+    def official(self):
+        """Whether the official PyTorch code has this architecture (import and .pth export)."""
+        return self.family in ("resnet", "unet")
+
+
+# Receptive radii are measured by networks_test (tiling); the U-Nets' innermost layer sees
+# the whole image.
+GENERATORS = {
+    g.name: g
+    for g in (
+        Generator("resnet_9blocks", "resnet", 9, 4, receptive_radius=83),
+        Generator("resnet_6blocks", "resnet", 6, 4, receptive_radius=59),
+        Generator("unet_128", "unet", 7, 128),
+        Generator("unet_256", "unet", 8, 256),
+        Generator("mobile_s", "student", 6, 4, width=16),
+        Generator("mobile_m", "student", 9, 4, width=20),
+    )
+}
+TEACHER_GENERATORS = tuple(n for n, g in GENERATORS.items() if not g.is_student)
+STUDENT_GENERATORS = tuple(n for n, g in GENERATORS.items() if g.is_student)
+
+
+def get(name):
+    """The ``Generator`` named ``name``; ConfigError for an unknown one."""
+    if name not in GENERATORS:
+        raise errors.ConfigError(f"unknown generator {name!r}; expected one of {list(GENERATORS)}")
+    return GENERATORS[name]
+
+
+def official(family, depth):
+    """The official architecture of ``family`` with ``depth``, or None."""
+    for generator in GENERATORS.values():
+        if generator.official and (generator.family, generator.depth) == (family, depth):
+            return generator
+    return None
+
+
+def check_size(name, size, flag):
+    """Raises ConfigError unless ``size`` is an image side the generator ``name`` takes.
+
+    Args:
+        flag: the option that set it, for the message (e.g. "--crop_size").
+    """
+    multiple = get(name).size_multiple
+    smallest = max(multiple, MIN_SIZE)
+    if size % multiple or size < smallest:
+        raise errors.ConfigError(
+            f"{flag}={size} does not fit --generator={name}: use a multiple of {multiple} "
+            f"that is at least {smallest}"
+        )

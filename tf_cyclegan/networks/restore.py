@@ -1,0 +1,65 @@
+"""A run directory's generators, rebuilt from its ``config.json`` and restored from one of its
+checkpoints (export, translate, evaluate, distillation's teacher, the importer's check)."""
+
+import tensorflow as tf
+
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.networks import models
+
+
+def _check_checkpoint_flag(checkpoint):
+    if tf.io.gfile.isdir(checkpoint):
+        newest = (run_dir.checkpoints(checkpoint) or [run_dir.checkpoint_path(checkpoint, "N")])[0]
+        raise errors.ConfigError(
+            f"--checkpoint={checkpoint} is a folder; pass a checkpoint prefix such as {newest}, "
+            "or leave --checkpoint out for the run's newest"
+        )
+    if not tf.io.gfile.exists(f"{checkpoint}.index"):
+        raise errors.MissingError(
+            f"--checkpoint={checkpoint} does not exist (expected {checkpoint}.index)"
+        )
+
+
+def load_generators(model_dir, checkpoint=None):
+    """Builds float32 generators from ``config.json`` and restores them from a checkpoint
+    (``checkpoint``, else the newest that restores).
+
+    Returns:
+        (config, {direction: keras.Model}, checkpoint path): both directions, or the one an
+        imported run holds (``ModelConfig.generator_directions``).
+    """
+    config = config_lib.load(model_dir)
+    generators = {
+        d: models.build_generator(config.model, name=run_dir.GENERATOR_KEYS[d], direction=d)
+        for d in config.model.generator_directions
+    }
+    tree = run_dir.checkpoint_tree({run_dir.GENERATOR_KEYS[d]: g for d, g in generators.items()})
+
+    def restore(path):
+        tree.restore(path).expect_partial().assert_existing_objects_matched()
+
+    if checkpoint:
+        _check_checkpoint_flag(checkpoint)
+        try:
+            restore(checkpoint)
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as e:
+            raise errors.RunDirError(
+                f"checkpoint {checkpoint} does not restore into the generators of "
+                f"{model_dir}/config.json ({config.model.generator}, ngf={config.model.ngf}): "
+                f"{run_dir.error_summary(e)}"
+            ) from None
+        path = checkpoint
+    else:
+        path = run_dir.restore_newest(restore, model_dir)
+        if path is None:
+            raise errors.RunDirError(
+                f"no checkpoint in {model_dir}; train first or pass --checkpoint"
+            )
+    for direction, generator in generators.items():
+        if not all(bool(tf.reduce_all(tf.math.is_finite(v))) for v in generator.variables):
+            raise errors.RunDirError(
+                f"{path} holds non-finite weights in generator_{direction}: the run diverged; "
+                "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
+            )
+    return config, generators, path
