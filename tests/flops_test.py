@@ -15,6 +15,11 @@ class FlopsTest(tf.test.TestCase):
         transposed = 2 * 9 * 8 * 4 * 16 * 16  # Input pixels of the transposed one.
         self.assertEqual(flops.network_flops(model, 32), conv + transposed)
 
+    def test_the_table_marks_generators_that_do_not_take_the_size(self):
+        rows = {name: gmacs for name, gmacs, _ in flops.generator_table(64)}
+        self.assertIsNone(rows["unet_128"])  # Its sides are multiples of 128.
+        self.assertGreater(rows["resnet_6blocks"], 0)
+
     def test_resnet9_iteration_at_256_is_1_88_tflop(self):
         config = config_lib.ModelConfig()
         generator = flops.network_flops(models.build_generator(config), 256)

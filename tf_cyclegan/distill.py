@@ -11,6 +11,7 @@ from absl import flags
 
 from tf_cyclegan.common import cli, config_flags, shared_flags
 from tf_cyclegan.common.config import DISTILL_PARTS, STUDENT_GENERATORS
+from tf_cyclegan.distillation import distill_lib
 from tf_cyclegan.training import distribute
 
 # The options of config.Config's schedule, data, run and distillation parts (config.py).
@@ -28,7 +29,6 @@ flags.mark_flags_as_required(["teacher", "model_dir"])
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.distillation import distill_lib
 
     config = config_flags.config_from_flags(parts=DISTILL_PARTS)
     # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.

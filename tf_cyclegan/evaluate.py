@@ -12,7 +12,9 @@ import os
 
 from absl import flags
 
-from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.common import cli, run_dir, shared_flags
+from tf_cyclegan.data import sources
+from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import restore
 
 _MODEL_DIR = shared_flags.define_model_dir("The run to evaluate.")
@@ -33,9 +35,6 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.common import run_dir
-    from tf_cyclegan.data import sources
-    from tf_cyclegan.evaluation import evaluate_lib, inception
 
     config, generators, path = restore.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
     model = None

@@ -5,7 +5,7 @@ python -m tf_cyclegan.flops --size=256
 
 from absl import flags
 
-from tf_cyclegan.common import cli
+from tf_cyclegan.common import architectures, cli
 from tf_cyclegan.networks import flops
 
 _SIZE = flags.DEFINE_integer("size", 256, "Square image size.")
@@ -18,7 +18,12 @@ def main(argv):
     print("convolutions per input pixel):")
     print(f"  {'generator':16s} {'GMACs':>8s} {'parameters':>12s}")
     for name, gmacs, params in flops.generator_table(size):
-        print(f"  {name:16s} {gmacs:8.3f} {params:12,d}")
+        if gmacs is None:
+            multiple = architectures.get(name).size_multiple
+            least = max(multiple, architectures.MIN_SIZE)
+            print(f"  {name:16s} (takes multiples of {multiple}, at least {least})")
+        else:
+            print(f"  {name:16s} {gmacs:8.3f} {params:12,d}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ makes it a check. Files are parsed without running any code they contain.
 
 from absl import flags
 
-from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.common import cli, errors, shared_flags
 from tf_cyclegan.common.config import TEACHER_GENERATORS
+from tf_cyclegan.pretrained import import_torch_lib
 
 _CHECKPOINT = shared_flags.define_checkpoint(
     "An official generator's .pth (e.g. latest_net_G.pth), translating --direction."
@@ -38,8 +39,6 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.common import errors
-    from tf_cyclegan.pretrained import import_torch_lib
 
     checkpoints = {}
     if _CHECKPOINT.value:

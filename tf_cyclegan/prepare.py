@@ -13,6 +13,7 @@ import os
 from absl import flags
 
 from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.data import prepare_lib
 
 _DATASET = shared_flags.define_dataset("cycle_gan/<config>", required=True)
 _SOURCE = flags.DEFINE_string("source", None, "Archive (.zip, .tar*) or folder.", required=True)
@@ -23,7 +24,6 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.data import prepare_lib
 
     result = prepare_lib.prepare(_DATASET.value, os.path.expanduser(_SOURCE.value), _DATA_DIR.value)
     counts = ", ".join(f"{k} {v}" for k, v in result["splits"].items())

@@ -9,7 +9,7 @@ Running the same command again resumes the run in --model_dir exactly where it s
 from absl import flags
 
 from tf_cyclegan.common import cli, config_flags, shared_flags
-from tf_cyclegan.training import distribute
+from tf_cyclegan.training import distribute, train_lib
 
 # Every option of config.Config, with its default, help and choices (config.py).
 config_flags.define_flags()
@@ -22,7 +22,6 @@ def main(argv):
     config = config_flags.config_from_flags()
     # The strategy comes first: MultiWorkerMirroredStrategy must precede any other TF work.
     strategy = distribute.make_strategy(config.train.strategy, config.train.num_cpu_devices)
-    from tf_cyclegan.training import train_lib
 
     result = train_lib.train(config, strategy)
     if not distribute.is_chief(strategy):

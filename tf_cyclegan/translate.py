@@ -14,6 +14,7 @@ overwritten; existing outputs only with --overwrite. Unreadable files are skippe
 from absl import flags
 
 from tf_cyclegan.common import cli, shared_flags
+from tf_cyclegan.serving import translate_lib
 
 _MODEL = flags.DEFINE_string("model", None, "Run dir, SavedModel dir or .tflite.", required=True)
 _DIRECTION = shared_flags.define_direction("Which generator.")
@@ -33,7 +34,6 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-    from tf_cyclegan.serving import translate_lib
 
     summary = translate_lib.translate_paths(
         _MODEL.value,

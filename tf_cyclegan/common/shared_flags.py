@@ -8,6 +8,8 @@ first definition's help wins. ``config_flags`` uses the same definitions for tra
 
 from absl import flags
 
+from tf_cyclegan.common import conventions
+
 
 def _define(define, name, default, help, flag_values, required=False):
     if name in flag_values:
@@ -46,7 +48,6 @@ def define_checkpoint(
 
 def define_direction(help, flag_values=flags.FLAGS):
     """--direction: a2b or b2a (``conventions.DIRECTIONS``). Returns the flag holder."""
-    from tf_cyclegan.common import conventions
 
     def define(name, default, help, flag_values):
         return flags.DEFINE_enum(

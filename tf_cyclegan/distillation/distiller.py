@@ -13,9 +13,9 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from tf_cyclegan.common import run_dir
+from tf_cyclegan.common import conventions, run_dir
 from tf_cyclegan.distillation import objective
-from tf_cyclegan.evaluation import metrics
+from tf_cyclegan.evaluation import evaluate_lib, metrics
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.training import cyclegan, distribute, losses, summaries
 
@@ -235,8 +235,6 @@ class Distiller(tf.Module):
 
     def evaluation_extras(self, builder, size):
         """{"<direction>/psnr_vs_teacher": dB}: student against teacher on the test split."""
-        from tf_cyclegan.common import conventions
-        from tf_cyclegan.evaluation import evaluate_lib
 
         results = {}
         for direction in self.directions:

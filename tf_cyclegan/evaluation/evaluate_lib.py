@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tf_cyclegan.common import conventions
 from tf_cyclegan.data import pipeline, sources
-from tf_cyclegan.evaluation import fid, metrics
+from tf_cyclegan.evaluation import fid, inception, metrics
 
 DIRECTIONS = tuple(
     (d, conventions.SOURCE_TEST[d], conventions.TARGET_TEST[d]) for d in conventions.DIRECTIONS
@@ -45,7 +45,6 @@ def evaluate(
         FID/KID compare translated source-domain test images with the real test images of
         the target domain (e.g. 120 translated horse2zebra testA vs 140 real testB).
     """
-    from tf_cyclegan.evaluation import inception
 
     results = {}
     fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in directions}

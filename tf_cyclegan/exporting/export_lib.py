@@ -16,8 +16,10 @@ from absl import logging
 
 from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, run_dir
 from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.exporting import parity, tflite_export
 from tf_cyclegan.networks import models, restore
+from tf_cyclegan.pretrained import official, pth, pth_writer
 from tf_cyclegan.serving import serving_module
 
 FORMATS = ("saved_model", "tflite", "pth")
@@ -45,7 +47,6 @@ class ExportConfig:
 def _held_out(config, split, count, size):
     """Held-out images in [-1, 1] with their domain's channels, or seeded noise when the
     dataset is not available here."""
-    from tf_cyclegan.data import pipeline, sources
 
     channels = config.model.channels(split[-1].lower())
     try:
@@ -190,7 +191,6 @@ def _export_saved_model(translator, staging, held_out):
 def _export_pth(model_config, generators, staging, held_out):
     """Writes each generator as the official PyTorch state dict (``<direction>_net_G.pth``),
     reads it back into a fresh generator and compares that with the trained one."""
-    from tf_cyclegan.pretrained import official, pth, pth_writer
 
     official.check_exportable(model_config)
     report = {}

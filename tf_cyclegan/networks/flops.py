@@ -12,6 +12,7 @@ stride 2.
 import keras
 import numpy as np
 
+from tf_cyclegan.common import architectures, errors
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.networks import models
 
@@ -56,9 +57,15 @@ def iteration_flops(model_config, size, batch=1, identity=True):
 
 
 def generator_table(size):
-    """[(generator name, GMACs at size x size RGB, parameters)] for every generator."""
+    """[(generator name, GMACs at size x size RGB or None, parameters or None)] for every
+    generator; None where ``size`` is not an image side the generator takes."""
     rows = []
     for name in config_lib.GENERATORS:
+        try:
+            architectures.check_size(name, size, "--size")
+        except errors.ConfigError:
+            rows.append((name, None, None))
+            continue
         model = models.build_generator(config_lib.ModelConfig(generator=name))
         rows.append((name, network_macs(model, size) / 1e9, model.count_params()))
     return rows

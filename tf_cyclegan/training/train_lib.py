@@ -12,7 +12,7 @@ import tensorflow as tf
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import config_checks, conventions, errors, interrupts, run_dir
 from tf_cyclegan.data import pipeline, sources
-from tf_cyclegan.evaluation import evaluate_lib
+from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths
 from tf_cyclegan.training import cyclegan, distribute, summaries
 
@@ -178,8 +178,6 @@ def _setup(config, strategy, chief, build_model):
     )
     inception_model = None
     if chief and cfg.inception_weights:
-        from tf_cyclegan.evaluation import inception
-
         inception_model = inception.load(cfg.inception_weights)
     # Everything the run needs exists: from here on the directory describes a real run.
     if chief:
