@@ -11,7 +11,7 @@ import os
 
 import tensorflow as tf
 
-from tf_cyclegan.common import architectures, errors, run_dir
+from tf_cyclegan.common import architectures, conventions, errors, run_dir
 
 CONFIG_FILE = run_dir.CONFIG_FILE
 
@@ -104,7 +104,8 @@ class ModelConfig:
 
     def direction_channels(self, direction):
         """(input, output) channels of the generator for "a2b" or "b2a"."""
-        return self.channels(direction[0]), self.channels(direction[-1])
+        d = conventions.DIRECTION[direction]
+        return self.channels(d.source), self.channels(d.target)
 
     @property
     def generator_directions(self):

@@ -3,17 +3,63 @@
 (The paper's names for the networks are in the package docstring.)
 """
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
+DOMAINS = ("a", "b")
 TRAIN_SPLITS = ("trainA", "trainB")
 TEST_SPLITS = ("testA", "testB")
 SPLITS = TRAIN_SPLITS + TEST_SPLITS
-DIRECTIONS = ("a2b", "b2a")
+# The domain ("a" or "b") whose images a split holds.
+SPLIT_DOMAIN = {split: split[-1].lower() for split in SPLITS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Direction:
+    """A translation direction: the domain it reads and the domain it writes.
+
+    Attributes:
+        name: "a2b" or "b2a", as flags, checkpoint keys and signatures spell it.
+        source, target: "a" or "b".
+    """
+
+    name: str
+    source: str
+    target: str
+
+    @property
+    def source_train(self):
+        """The split its training inputs come from."""
+        return f"train{self.source.upper()}"
+
+    @property
+    def source_test(self):
+        """The split its held-out inputs come from."""
+        return f"test{self.source.upper()}"
+
+    @property
+    def target_test(self):
+        """The split of real images of the domain it produces."""
+        return f"test{self.target.upper()}"
+
+    @property
+    def reverse(self):
+        return DIRECTION[f"{self.target}2{self.source}"]
+
+    @property
+    def judge(self):
+        """The discriminator that judges its outputs (images of its target domain)."""
+        return f"discriminator_{self.target}"
+
+
+DIRECTION = {d.name: d for d in (Direction("a2b", "a", "b"), Direction("b2a", "b", "a"))}
+DIRECTIONS = tuple(DIRECTION)
 # Per direction: where its inputs come from, and the real images of the domain it produces.
-SOURCE_TRAIN = {"a2b": "trainA", "b2a": "trainB"}
-SOURCE_TEST = {"a2b": "testA", "b2a": "testB"}
-TARGET_TEST = {"a2b": "testB", "b2a": "testA"}
+SOURCE_TRAIN = {d.name: d.source_train for d in DIRECTION.values()}
+SOURCE_TEST = {d.name: d.source_test for d in DIRECTION.values()}
+TARGET_TEST = {d.name: d.target_test for d in DIRECTION.values()}
 
 
 def to_float(images):

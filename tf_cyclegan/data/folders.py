@@ -67,7 +67,7 @@ class LocalCycleGAN(cycle_gan.CycleGAN, skip_registration=True):
         ]
 
     def _generate_examples(self, folder, split):
-        yield from _examples(folder, split, split[-1], self.skipped)
+        yield from _examples(folder, split, conventions.SPLIT_DOMAIN[split].upper(), self.skipped)
 
 
 class FolderConfig(tfds.core.BuilderConfig):

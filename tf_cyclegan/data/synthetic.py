@@ -22,6 +22,8 @@ reads only ``image``, unpaired, exactly like ``cycle_gan/*``. Generated in secon
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tf_cyclegan.common import conventions
+
 IMAGE_SIZE = 64
 SPLIT_SIZES = {"trainA": 256, "trainB": 256, "testA": 32, "testB": 32}
 _SPLIT_SEEDS = {"trainA": 1, "trainB": 2, "testA": 3, "testB": 4}
@@ -118,7 +120,7 @@ class SyntheticShapes(tfds.core.GeneratorBasedBuilder):
         return {split: self._generate_examples(split) for split in SPLIT_SIZES}
 
     def _generate_examples(self, split):
-        domain = split[-1]
+        domain = conventions.SPLIT_DOMAIN[split].upper()  # The label: "A" or "B".
         for index in range(SPLIT_SIZES[split]):
             image_a, image_b = render_pair(_SPLIT_SEEDS[split] * 1_000_000 + index)
             image, translation = (image_a, image_b) if domain == "A" else (image_b, image_a)

@@ -1,6 +1,6 @@
 """The distillation training state and its distributed train step (``distill``).
 
-Has ``cyclegan.CycleGAN``'s interface, so ``train_lib`` runs it with the same loop: exact
+A ``training.state.TrainingState``, so ``train_lib`` runs it with the same loop: exact
 resume, TensorBoard, samples, evaluation and strategies. The students are
 ``generator_a2b`` / ``generator_b2a`` and their judges ``discriminator_b`` /
 ``discriminator_a``: the checkpoint keys of a trained run, so ``export`` and ``translate``
@@ -17,7 +17,7 @@ from tf_cyclegan.common import conventions, run_dir
 from tf_cyclegan.distillation import objective
 from tf_cyclegan.evaluation import evaluate_lib, metrics
 from tf_cyclegan.networks import models, restore
-from tf_cyclegan.training import cyclegan, distribute, losses, summaries
+from tf_cyclegan.training import distribute, losses, state, summaries
 
 
 @dataclasses.dataclass
@@ -37,7 +37,7 @@ def _with_features(generator, layer_name):
     return keras.Model(generator.input, [generator.output, features])
 
 
-class Distiller(tf.Module):
+class Distiller(state.TrainingState):
     """Owns the students, their discriminators and feature projections, two Adams and the
     step counter; reads the frozen teacher.
 
@@ -49,13 +49,10 @@ class Distiller(tf.Module):
     """
 
     def __init__(self, config, steps_per_epoch, strategy=None):
-        super().__init__(name="distiller")
-        self.config = config
-        self.strategy = strategy or tf.distribute.get_strategy()
-        self.global_batch_size = config.data.batch_size * self.strategy.num_replicas_in_sync
-        self.directions = config.model.generator_directions
+        super().__init__("distiller", config, steps_per_epoch, strategy)
+        self._directions = config.model.generator_directions
         cfg, seed = config.distill, config.train.seed
-        with self.strategy.scope(), distribute.dtype_policy(config.train.mixed_precision):
+        with self.strategy.scope(), self.dtype_policy():
             teacher_config, teachers, _ = restore.load_generators(
                 cfg.teacher, cfg.teacher_checkpoint
             )
@@ -69,7 +66,7 @@ class Distiller(tf.Module):
                 )
                 setattr(self, run_dir.GENERATOR_KEYS[direction], student)
                 judge = self._discriminator_name(direction)
-                domain = direction[-1]
+                domain = conventions.DIRECTION[direction].target
                 setattr(
                     self,
                     judge,
@@ -88,21 +85,18 @@ class Distiller(tf.Module):
                     projection.build(student.get_layer(student_layer).output.shape)
                     setattr(self, f"projection_{direction}", projection)
             self._use_features = use_features
-            self.generator_optimizer = cyclegan.make_adam(config, steps_per_epoch)
-            self.discriminator_optimizer = cyclegan.make_adam(config, steps_per_epoch)
-            self.step = cyclegan.step_counter()
-            self.generator_optimizer.build(self.generator_variables)
-            self.discriminator_optimizer.build(self.discriminator_variables)
+        self.finish_setup()
         self.teacher_discriminators = self._start_from_teacher_discriminators(cfg)
-        self._compiled = distribute.PerReplicaFunctions(
-            (self._generator_gradients, self._discriminator_gradients), config.train.jit_compile
-        )
-        self.train_step = tf.function(self._train_step)
+
+    @property
+    def directions(self):
+        """The directions distilled: those the teacher run holds, or the ones asked for."""
+        return self._directions
 
     @staticmethod
     def _discriminator_name(direction):
         """The discriminator judging ``direction``'s outputs (images of its target domain)."""
-        return f"discriminator_{direction[-1]}"
+        return conventions.DIRECTION[direction].judge
 
     def _start_from_teacher_discriminators(self, cfg):
         """Copies the teacher run's discriminators where it has them (a trained teacher; an
@@ -134,18 +128,6 @@ class Distiller(tf.Module):
             for v in getattr(self, self._discriminator_name(direction)).trainable_variables
         ]
 
-    @property
-    def learning_rate(self):
-        """float32 scalar, the students' current learning rate."""
-        return self.generator_optimizer.learning_rate
-
-    def _train_step(self, iterator):
-        """One iteration on all replicas. Returns {loss name: float32 global mean}."""
-        return cyclegan.replicated_step(self.strategy, self._replica_step, iterator, self.step)
-
-    def _average(self, per_example):
-        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
-
     def _student(self, direction, images):
         """(outputs, projected features or None) of the student, in training mode."""
         outputs, features = self._frozen.students[direction](images, training=True)
@@ -164,7 +146,7 @@ class Distiller(tf.Module):
         with tf.GradientTape() as tape:
             terms, teacher_outputs, student_outputs = {}, {}, {}
             for direction in self.directions:
-                images = batch[direction[0]]
+                images = batch[conventions.DIRECTION[direction].source]
                 teacher = self._teacher(direction, images)
                 student = self._student(direction, images)
                 judge = getattr(self, self._discriminator_name(direction))
@@ -183,7 +165,7 @@ class Distiller(tf.Module):
         with tf.GradientTape() as tape:
             terms = {}
             for direction in self.directions:
-                domain = direction[-1]
+                domain = conventions.DIRECTION[direction].target
                 seed = tf.stack([self.step, tf.constant(ord(domain), tf.int64)])
                 terms.update(
                     losses.discriminator_terms(
@@ -238,7 +220,7 @@ class Distiller(tf.Module):
 
         results = {}
         for direction in self.directions:
-            channels = self.config.model.channels(direction[0])
+            channels = self.config.model.channels(conventions.DIRECTION[direction].source)
             split = conventions.SOURCE_TEST[direction]
             images = evaluate_lib.split_images(builder, split, size, channels)
             student = evaluate_lib.batched(lambda x, d=direction: self.translate(x, d), images)

@@ -48,14 +48,15 @@ def evaluate(
 
     results = {}
     fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in directions}
-    by_domain = dict(zip("ab", channels))
+    by_domain = dict(zip(conventions.DOMAINS, channels))
     for direction, source_split, target_split in DIRECTIONS:
         if direction not in fns:
             continue
-        pair = (by_domain[direction[0]], by_domain[direction[-1]])
+        d = conventions.DIRECTION[direction]
+        pair = (by_domain[d.source], by_domain[d.target])
         source = split_images(builder, source_split, size, pair[0])
         fake = batched(fns[direction], source)
-        back = "b2a" if direction == "a2b" else "a2b"
+        back = d.reverse.name
         if back in fns:
             reconstructed = batched(fns[back], fake)
             cycle = float(tf.reduce_mean(tf.abs(reconstructed - source)))

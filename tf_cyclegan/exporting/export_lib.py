@@ -48,7 +48,7 @@ def _held_out(config, split, count, size):
     """Held-out images in [-1, 1] with their domain's channels, or seeded noise when the
     dataset is not available here."""
 
-    channels = config.model.channels(split[-1].lower())
+    channels = config.model.channels(conventions.SPLIT_DOMAIN[split])
     try:
         builder = sources.get_builder(config.data.dataset, config.data.data_dir)
         return pipeline.sample_images(builder, split, count, size, channels).numpy()

@@ -89,7 +89,7 @@ def train(config, strategy=None, build_model=cyclegan.CycleGAN):
         config: a ``config.Config``.
         strategy: a ``tf.distribute.Strategy``; the current one by default.
         build_model: (config, steps_per_epoch, strategy) -> the training state: a
-            ``cyclegan.CycleGAN``, or another tf.Module with its interface (``distill``'s).
+            ``state.TrainingState``: a ``cyclegan.CycleGAN`` or ``distill``'s ``Distiller``.
 
     Returns:
         dict with "step", the final "losses", "eval" (ground-truth errors where known) and
