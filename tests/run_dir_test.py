@@ -8,12 +8,12 @@ import time
 
 import tensorflow as tf
 
-from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.common import errors, run_dir, run_lock
 
 _HOLD = """
 import sys, time
-from tf_cyclegan.common import run_dir
-with run_dir.lock(sys.argv[1]):
+from tf_cyclegan.common import run_lock
+with run_lock.lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(600)
 """
@@ -36,11 +36,11 @@ class LockTest(tf.test.TestCase):
         )
         self.assertEqual(holder.stdout.readline().strip(), "held")
         with self.assertRaisesRegex(errors.RunDirError, f"in use by another trainer.*{holder.pid}"):
-            with run_dir.lock(model_dir):
+            with run_lock.lock(model_dir):
                 pass
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-        with run_dir.lock(model_dir):  # Released by the kernel with the process.
+        with run_lock.lock(model_dir):  # Released by the kernel with the process.
             pass
 
     def test_lease_on_a_filesystem_without_flock(self):
@@ -49,11 +49,11 @@ class LockTest(tf.test.TestCase):
         tf.io.gfile.makedirs(model_dir)
         run_dir.write_atomically(lock_path, f"otherhost pid 1 at {time.time()}")
         with self.assertRaisesRegex(errors.RunDirError, "otherhost pid 1"):
-            with run_dir.lock(model_dir):
+            with run_lock.lock(model_dir):
                 pass
         # A lapsed lease (its holder was killed) is taken over, and released after.
-        run_dir.write_atomically(lock_path, f"otherhost pid 1 at {time.time() - run_dir.LEASE_S}")
-        with run_dir.lock(model_dir):
+        run_dir.write_atomically(lock_path, f"otherhost pid 1 at {time.time() - run_lock.LEASE_S}")
+        with run_lock.lock(model_dir):
             self.assertTrue(tf.io.gfile.exists(lock_path))
         self.assertFalse(tf.io.gfile.exists(lock_path))
 

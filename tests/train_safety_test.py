@@ -9,7 +9,7 @@ from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import config_checks, errors, run_dir
+from tf_cyclegan.common import config_checks, errors, run_dir, run_lock
 from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import translators
 from tf_cyclegan.training import train_lib
@@ -148,7 +148,7 @@ class RunIdentityTest(tf.test.TestCase):
 
     def test_second_trainer_on_a_run_is_refused(self):
         model_dir = self.get_temp_dir()
-        with run_dir.lock(model_dir):
+        with run_lock.lock(model_dir):
             with self.assertRaisesRegex(errors.RunDirError, "in use by another trainer"):
                 train_lib.train(helpers.tiny_config(model_dir))
 

@@ -2,7 +2,7 @@
 
 The run writes it to ``model_dir/config.json``; export, translate and resume read it back,
 so no model option is ever typed twice. Fields marked ``identity`` shape the training
-trajectory: a run resumes only with the same values (``identity_changes``).
+trajectory: a run resumes only with the same values (``config_checks.check_resumable``).
 """
 
 import dataclasses
@@ -12,6 +12,7 @@ import os
 import tensorflow as tf
 
 from tf_cyclegan.common import architectures, conventions, errors, run_dir
+from tf_cyclegan.common.options import free, option
 
 CONFIG_FILE = run_dir.CONFIG_FILE
 
@@ -33,33 +34,6 @@ VARIABLE_SIZE_MODES = ("scale_width", "none")  # Modes whose images keep their o
 CONV_GRADIENTS = ("auto", "stock", "fast")
 MIXED_PRECISION = (None, "float16", "bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
-
-
-def option(default, help, *, choices=None, identity=True, flag=None, invert=False):
-    """A config field and everything its command-line flag needs (``config_flags``).
-
-    Args:
-        default: the default value (also the flag's).
-        help: the flag's help text.
-        choices: the allowed values of an enumerated option.
-        identity: whether the field shapes the training trajectory (checked on resume);
-            False for where data is, logging and speed.
-        flag: the flag's name when it is not the field's; False for no flag.
-        invert: a boolean flag that sets the field to its negation (``--no_flip``).
-    """
-    metadata = {
-        "help": help,
-        "choices": choices,
-        "identity": identity,
-        "flag": flag,
-        "invert": invert,
-    }
-    return dataclasses.field(default=default, metadata=metadata)
-
-
-def _free(default, help, **kwargs):
-    """An option that may change when a run resumes."""
-    return option(default, help, identity=False, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,7 +124,7 @@ class DataConfig:
         "trainA/ and trainB/ (optionally testA/, testB/), or two classes of a labelled TFDS "
         "dataset: tfds:<name>:<A>:<B> (e.g. tfds:mnist:0:1).",
     )
-    data_dir: str | None = _free(None, "TFDS data directory (TFDS default if unset).")
+    data_dir: str | None = free(None, "TFDS data directory (TFDS default if unset).")
     preprocess: str = option(
         "resize_and_crop",
         "How training images are resized and cropped (the official modes).",
@@ -161,8 +135,8 @@ class DataConfig:
     flip: bool = option(True, "Disable random horizontal flips.", flag="no_flip", invert=True)
     batch_size: int = option(1, "Images per domain per step, per replica.")
     max_dataset_size: int | None = option(None, "Use at most this many training images per domain.")
-    num_samples: int = _free(4, "Test images per domain in sample grids.")
-    cache: bool = _free(False, "Keep decoded, resized images in memory (resize_and_crop only).")
+    num_samples: int = free(4, "Test images per domain in sample grids.")
+    cache: bool = free(False, "Keep decoded, resized images in memory (resize_and_crop only).")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,23 +147,23 @@ class TrainConfig:
     had, because the global batch and each replica's image pool depend on it.
     """
 
-    model_dir: str = _free(
+    model_dir: str = free(
         "runs/default",
         "Checkpoints, TensorBoard logs, samples and config.json go here "
         "(default runs/<dataset>). An existing run resumes.",
     )
-    train_steps: int | None = _free(
+    train_steps: int | None = free(
         None, "Stop after this many steps in all (default: epochs + epochs_decay)."
     )
     seed: int = option(0, "Seed of weights, data order, augmentation and pool.")
-    checkpoint_every: int = _free(1000, "Steps between checkpoints.")
-    max_to_keep: int = _free(3, "Checkpoints kept.")
-    summary_every: int = _free(100, "Steps between scalar summaries.")
-    sample_every: int = _free(1000, "Steps between sample grids.")
-    log_every: int = _free(10, "Steps between progress lines.")
-    deterministic: bool = _free(False, "Deterministic ops (slower).")
-    jit_compile: bool = _free(False, "Compile the train step with XLA.")
-    conv_gradients: str = _free(
+    checkpoint_every: int = free(1000, "Steps between checkpoints.")
+    max_to_keep: int = free(3, "Checkpoints kept.")
+    summary_every: int = free(100, "Steps between scalar summaries.")
+    sample_every: int = free(1000, "Steps between sample grids.")
+    log_every: int = free(10, "Steps between progress lines.")
+    deterministic: bool = free(False, "Deterministic ops (slower).")
+    jit_compile: bool = free(False, "Compile the train step with XLA.")
+    conv_gradients: str = free(
         "auto",
         "Gradients of stride-1 convolutions: 'auto' times stock and rewritten ones per "
         "shape on this machine (cached in ~/.cache/tf_cyclegan) and uses the faster; or force "
@@ -201,17 +175,17 @@ class TrainConfig:
         "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
         choices=MIXED_PRECISION,
     )
-    strategy: str = _free(
+    strategy: str = free(
         "auto",
         "auto: MirroredStrategy over all GPUs (or --num_cpu_devices > 1), else the "
         "default. multi_worker reads TF_CONFIG. tpu is untested.",
         choices=STRATEGIES,
     )
-    num_cpu_devices: int = _free(1, "Split the CPU into this many logical devices (tests, demos).")
-    eval_every: int | None = _free(
+    num_cpu_devices: int = free(1, "Split the CPU into this many logical devices (tests, demos).")
+    eval_every: int | None = free(
         None, "Steps between test-set evaluations in TensorBoard (also at the end)."
     )
-    inception_weights: str | None = _free(
+    inception_weights: str | None = free(
         None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
     )
     num_replicas: int | None = option(None, "Recorded by training.", flag=False)
@@ -282,25 +256,6 @@ class Config:
         return cls(**parts)
 
 
-def identity_changes(old, new):
-    """{"part.field": (old value, new value)} for the identity fields that differ.
-
-    A field the old run did not record (None, from an older version) is not compared.
-    """
-    changed = {}
-    for part in dataclasses.fields(Config):
-        old_part, new_part = getattr(old, part.name), getattr(new, part.name)
-        for field in dataclasses.fields(new_part):
-            if not field.metadata.get("identity", True):
-                continue
-            before, after = getattr(old_part, field.name), getattr(new_part, field.name)
-            if field.name == "num_replicas" and before is None:
-                continue
-            if before != after:
-                changed[f"{part.name}.{field.name}"] = (before, after)
-    return changed
-
-
 def save(config, model_dir):
     """Writes ``config`` to ``model_dir/config.json`` atomically."""
     tf.io.gfile.makedirs(model_dir)
@@ -322,7 +277,7 @@ def load(model_dir):
             "(train with --model_dir=... first)"
         )
     try:
-        return Config.from_dict(_read(path))
+        return Config.from_dict(read_json(model_dir))
     except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as e:
         raise errors.RunDirError(
             f"{path} is damaged ({type(e).__name__}: {e}); restore it from a backup, or copy "
@@ -330,12 +285,7 @@ def load(model_dir):
         ) from None
 
 
-def _read(path):
-    with tf.io.gfile.GFile(path) as f:
+def read_json(model_dir):
+    """The raw dict of ``model_dir/config.json``."""
+    with tf.io.gfile.GFile(os.path.join(model_dir, CONFIG_FILE)) as f:
         return json.load(f)
-
-
-def recorded_options(model_dir):
-    """{"part.field"} that ``model_dir/config.json`` records (``load`` defaults the rest)."""
-    values = _read(os.path.join(model_dir, CONFIG_FILE))
-    return {f"{part}.{name}" for part, fields in values.items() for name in fields}

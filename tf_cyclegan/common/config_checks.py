@@ -5,8 +5,11 @@ Each refusal is a ``ConfigError`` naming the flag, the value and what to use ins
 
 import dataclasses
 import math
+import os
 
-from tf_cyclegan.common import architectures, errors
+import tensorflow as tf
+
+from tf_cyclegan.common import architectures, errors, run_dir
 from tf_cyclegan.common import config as config_lib
 
 FLOAT32_MAX = 3.4028234e38  # The largest float32: flags are float64, weights float32.
@@ -102,3 +105,55 @@ def validate(config):
     for flag in ("checkpoint_every", "summary_every", "sample_every", "log_every", "max_to_keep"):
         if getattr(t, flag) < 1:
             raise errors.ConfigError(f"--{flag}={getattr(t, flag)} must be at least 1")
+
+
+def identity_changes(old, new):
+    """{"part.field": (old value, new value)} for the identity fields that differ.
+
+    A field the old run did not record (None, from an older version) is not compared.
+    """
+    changed = {}
+    for part in dataclasses.fields(config_lib.Config):
+        old_part, new_part = getattr(old, part.name), getattr(new, part.name)
+        for field in dataclasses.fields(new_part):
+            if not field.metadata.get("identity", True):
+                continue
+            before, after = getattr(old_part, field.name), getattr(new_part, field.name)
+            if field.name == "num_replicas" and before is None:
+                continue
+            if before != after:
+                changed[f"{part.name}.{field.name}"] = (before, after)
+    return changed
+
+
+def recorded_options(model_dir):
+    """{"part.field"} that ``model_dir/config.json`` records (``load`` defaults the rest)."""
+    values = config_lib.read_json(model_dir)
+    return {f"{part}.{name}" for part, fields in values.items() for name in fields}
+
+
+def check_resumable(config, model_dir):
+    """Refuses to continue a run whose trajectory-shaping options were different."""
+    if not tf.io.gfile.exists(os.path.join(model_dir, run_dir.CONFIG_FILE)):
+        if run_dir.checkpoints(model_dir):
+            raise errors.RunDirError(
+                f"{model_dir} holds checkpoints but no {run_dir.CONFIG_FILE}; restore that "
+                "file, or use a new --model_dir"
+            )
+        return
+    changed = identity_changes(config_lib.load(model_dir), config)
+    recorded = recorded_options(model_dir)
+    lacking = [k for k in changed if k not in recorded]
+    if lacking:  # Loading filled in the default, which the user never chose.
+        path = os.path.join(model_dir, run_dir.CONFIG_FILE)
+        raise errors.RunDirError(
+            f"{path} lacks {', '.join(lacking)}, so the run's value cannot be compared with "
+            "this command's; restore config.json from a backup (or the run's export), or use "
+            "a new --model_dir"
+        )
+    if changed:
+        listed = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise errors.RunDirError(
+            f"{model_dir} holds a run with other options ({listed}); resume with the run's "
+            "original options, or use a new --model_dir"
+        )

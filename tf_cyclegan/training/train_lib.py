@@ -10,38 +10,11 @@ import numpy as np
 import tensorflow as tf
 
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import config_checks, conventions, errors, interrupts, run_dir
+from tf_cyclegan.common import config_checks, conventions, errors, interrupts, run_dir, run_lock
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths
 from tf_cyclegan.training import cyclegan, distribute, summaries
-
-
-def _check_resumable(config, model_dir):
-    """Refuses to continue a run whose trajectory-shaping options were different."""
-    if not tf.io.gfile.exists(os.path.join(model_dir, run_dir.CONFIG_FILE)):
-        if run_dir.checkpoints(model_dir):
-            raise errors.RunDirError(
-                f"{model_dir} holds checkpoints but no {run_dir.CONFIG_FILE}; restore that "
-                "file, or use a new --model_dir"
-            )
-        return
-    changed = config_lib.identity_changes(config_lib.load(model_dir), config)
-    recorded = config_lib.recorded_options(model_dir)
-    lacking = [k for k in changed if k not in recorded]
-    if lacking:  # Loading filled in the default, which the user never chose.
-        path = os.path.join(model_dir, run_dir.CONFIG_FILE)
-        raise errors.RunDirError(
-            f"{path} lacks {', '.join(lacking)}, so the run's value cannot be compared with "
-            "this command's; restore config.json from a backup (or the run's export), or use "
-            "a new --model_dir"
-        )
-    if changed:
-        listed = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-        raise errors.RunDirError(
-            f"{model_dir} holds a run with other options ({listed}); resume with the run's "
-            "original options, or use a new --model_dir"
-        )
 
 
 def _nonfinite_variables(model):
@@ -103,7 +76,7 @@ def train(config, strategy=None, build_model=cyclegan.CycleGAN):
     )
     chief = distribute.is_chief(strategy)
     # One trainer per run directory; non-chief workers write only their scratch dirs.
-    held = run_dir.lock(config.train.model_dir) if chief else contextlib.nullcontext()
+    held = run_lock.lock(config.train.model_dir) if chief else contextlib.nullcontext()
     with held:
         return _train_locked(config, strategy, chief, build_model)
 
@@ -135,7 +108,7 @@ def _setup(config, strategy, chief, build_model):
         tf.config.experimental.enable_op_determinism()
     conv_paths.configure(cfg.conv_gradients)
     keras.utils.set_random_seed(cfg.seed)
-    _check_resumable(config, model_dir)
+    config_checks.check_resumable(config, model_dir)
     if chief:
         run_dir.remove_killed_saves(model_dir)
 
