@@ -1,4 +1,8 @@
-"""Which dataset ``--dataset`` names, and its prepared TFDS builder: built-in, TFDS or a folder.
+"""Which dataset ``--dataset`` names, and its prepared TFDS builder.
+
+Four forms: ``synthetic`` (built in), ``cycle_gan/<config>`` (TFDS), ``tfds:<name>:<A>:<B>``
+(two domains of any labelled TFDS dataset, ``labelled``) and a folder holding trainA/ and
+trainB/ (``folders``).
 
 Resolution never waits on the network when it cannot help: an unprepared dataset on a
 machine that cannot reach its server fails in seconds with the commands that prepare it.
@@ -62,8 +66,9 @@ def get_builder(dataset, data_dir=None):
     """Returns a prepared TFDS builder for ``dataset``, preparing it when that is possible.
 
     Args:
-        dataset: 'synthetic', 'cycle_gan/<config>', or a folder holding trainA/, trainB/
-            (and optionally testA/, testB/), prepared once into ``data_dir``.
+        dataset: 'synthetic', 'cycle_gan/<config>', 'tfds:<name>:<A>:<B>', or a folder
+            holding trainA/, trainB/ (and optionally testA/, testB/), prepared once into
+            ``data_dir``.
         data_dir: the TFDS data directory, or None for TFDS's default.
 
     Raises:

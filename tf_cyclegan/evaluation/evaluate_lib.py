@@ -32,7 +32,8 @@ def evaluate(
     """All metrics of ``directions`` on the full test splits.
 
     Args:
-        translate: callable (images float32 [n, h, w, 3] in [-1, 1], "a2b" | "b2a") -> same.
+        translate: callable (images float32 [n, h, w, c] in [-1, 1], "a2b" | "b2a") -> the
+            translations, with the target domain's channels.
         builder: a prepared TFDS builder with testA/testB splits.
         size: the square size images are resized to (the training crop size).
         inception_model: from ``inception.load()``, or None to skip FID and KID.

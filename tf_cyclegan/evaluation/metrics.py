@@ -18,9 +18,9 @@ def paired_translation_error(translate, images, truths, batch_size=16):
     """Compares translated images with their true counterparts.
 
     Args:
-        translate: callable, float32 [n, h, w, 3] in [-1, 1] -> same.
-        images: float32 [n, h, w, 3] in [-1, 1], the source domain.
-        truths: float32 [n, h, w, 3] in [-1, 1], the same scenes in the target domain.
+        translate: callable, float32 [n, h, w, c] in [-1, 1] -> [n, h, w, c_target].
+        images: float32 [n, h, w, c] in [-1, 1], the source domain (c: its channels, 1 or 3).
+        truths: float32 [n, h, w, c_target] in [-1, 1], the same scenes in the target domain.
 
     Returns:
         {"mae": ..., "psnr": ...} of the translation, and "untranslated_mae" /

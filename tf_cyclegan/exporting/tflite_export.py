@@ -16,7 +16,7 @@ def convert(concrete_fns, module, quantization, representative=None):
         concrete_fns: the functions, one signature each (named as the function).
         quantization: float32, float16 (weights), dynamic_range (int8 weights) or int8
             (full integer kernels, calibrated on ``representative``; float32 I/O).
-        representative: float32 [n, h, w, 3] calibration images for int8.
+        representative: float32 [n, h, w, c] calibration images for int8.
     """
     converter = tf.lite.TFLiteConverter.from_concrete_functions(list(concrete_fns), module)
     # Builtins only: the stock LiteRT runtime on Android and iOS has no Flex delegate.
@@ -36,7 +36,7 @@ def convert(concrete_fns, module, quantization, representative=None):
 
 
 def run(model_path, images, num_threads=2):
-    """Runs a .tflite translator on float32 [n, h, w, 3] images, one at a time, in LiteRT
+    """Runs a .tflite translator on float32 [n, h, w, c] images, one at a time, in LiteRT
     (a tiled file translates each image whole: its own statistics, then one tile)."""
     model = litert.TfliteModel(model_path, num_threads)
     return np.concatenate([model.translate(image[np.newaxis]) for image in images])
@@ -57,7 +57,7 @@ def export_direction(
     """Writes, runs and measures every .tflite variant of one direction.
 
     Args:
-        images: float32 [n, size, size, 3] held-out images in [-1, 1].
+        images: float32 [n, size, size, c] held-out images in [-1, 1].
         expected: the trained generator's outputs for ``images``.
         representative: float32 calibration images for int8.
 

@@ -2,7 +2,8 @@
 
 A file is one of: a fixed-size model, a dynamic-size model (any height and width the
 generator allows), or a tiled model with ``<direction>_statistics`` and ``<direction>_tile``
-signatures (``serving.py``). Inputs and outputs are float32 [1, h, w, 3] in [-1, 1].
+signatures (``serving_module``). Inputs and outputs are float32 [1, h, w, c] in [-1, 1], c
+the channels of the direction's domains (1 or 3).
 (``export/translate_image.py`` repeats the few lines it needs on purpose: it stands alone.)
 """
 
@@ -69,7 +70,7 @@ class TfliteModel:
         return {op["op_name"] for op in self.interpreter._get_ops_details()}
 
     def run(self, x):
-        """float32 [1, h, w, 3] -> float32 [1, h, w, 3] of a plain (untiled) file."""
+        """float32 [1, h, w, c] -> float32 [1, h, w, c] of a plain (untiled) file."""
         index = self._input["index"]
         # Dynamic-size models need the shape before allocation (else MIRROR_PAD fails).
         self.interpreter.resize_tensor_input(index, list(x.shape))
@@ -79,7 +80,7 @@ class TfliteModel:
         return self.interpreter.get_tensor(self.interpreter.get_output_details()[0]["index"])
 
     def statistics(self, x):
-        """A tiled file's instance-norm statistics of float32 [1, h, w, 3] images.
+        """A tiled file's instance-norm statistics of float32 [1, h, w, c] images.
 
         Runs in an interpreter of its own, dropped after: its arena (the size of the whole
         image) is freed before the tiles allocate theirs.
@@ -89,18 +90,18 @@ class TfliteModel:
         return runner(images=np.asarray(x, np.float32))["statistics"]
 
     def tile(self, x, statistics):
-        """A tiled file's output for one tile, float32 [1, h, w, 3], under ``statistics``."""
+        """A tiled file's output for one tile, float32 [1, h, w, c], under ``statistics``."""
         runner = self.interpreter.get_signature_runner(f"{self.tiled_direction()}_tile")
         return runner(images=np.asarray(x, np.float32), statistics=statistics)["images"]
 
     def translate(self, x):
-        """float32 [1, h, w, 3] -> same, whole: a tiled file as one tile with its statistics."""
+        """float32 [1, h, w, c] -> same, whole: a tiled file as one tile with its statistics."""
         if self.tiled_direction():
             return self.tile(x, self.statistics(x))
         return self.run(x)
 
     def latency_ms(self, image, repeats=5):
-        """Median milliseconds for one float32 [h, w, 3] image after a warm-up (a tiled file:
+        """Median milliseconds for one float32 [h, w, c] image after a warm-up (a tiled file:
         one tile the size of ``image``, statistics computed once)."""
         x = image[np.newaxis].astype(np.float32)
         if self.tiled_direction():

@@ -104,7 +104,7 @@ class CycleGAN(state.TrainingState):
         return summaries.sample_grids(self, samples_a, samples_b)
 
     def translate(self, images, direction):
-        """Translates float32 [batch, h, w, 3] images in [-1, 1]; direction 'a2b' or 'b2a'."""
+        """float32 [batch, h, w, c_source] in [-1, 1] -> [batch, h, w, c_target]; "a2b" or "b2a"."""
         if direction not in conventions.DIRECTIONS:
             raise ValueError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
         network = self.generator_a2b if direction == "a2b" else self.generator_b2a

@@ -51,7 +51,8 @@ def gradient_penalty(discriminator, real, fake, seed, constant=1.0):
 
     Args:
         discriminator: callable, images -> logits.
-        real, fake: float32 [batch, h, w, 3] in [-1, 1]; fake carries no gradient.
+        real, fake: float32 [batch, h, w, c] in [-1, 1] (c: the domain's channels); fake
+            carries no gradient.
         seed: int32 [2], seed for the stateless interpolation weights.
         constant: the target gradient norm.
 
@@ -107,7 +108,7 @@ def generator_terms(networks, real_a, real_b, loss_config, concat=True):
     Args:
         networks: has ``generator_a2b``, ``generator_b2a``, ``discriminator_a`` and
             ``discriminator_b``, Keras models (e.g. a ``CycleGAN``).
-        real_a, real_b: float32 [batch, h, w, 3] in [-1, 1].
+        real_a, real_b: float32 [batch, h, w, c] in [-1, 1], c each domain's channels (1 or 3).
         loss_config: a ``config.LossConfig``: gan_mode and the lambdas.
         concat: run each generator once on both its inputs (``call_pair``).
 
@@ -150,7 +151,8 @@ def discriminator_terms(discriminator, domain, real, fake, loss_config, seed, co
     Args:
         discriminator: a Keras model judging images of ``domain``.
         domain: "a" or "b", for the term names.
-        real, fake: float32 [batch, h, w, 3] in [-1, 1]; fake from the image pool.
+        real, fake: float32 [batch, h, w, c] in [-1, 1] (c: the domain's channels); fake
+            from the image pool.
         loss_config: a ``config.LossConfig``.
         seed: int [2], seeds the WGAN-GP interpolation.
         concat: judge real and fake in one call (``call_pair``).

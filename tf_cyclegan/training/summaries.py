@@ -28,7 +28,8 @@ def grid(columns):
 
 
 def write_png(image, path):
-    """Writes uint8 [h, w, 3] (or [1, h, w, 3]) to ``path`` (any tf.io.gfile filesystem)."""
+    """Writes uint8 [h, w, c] (or [1, h, w, c]; c 1 or 3) to ``path`` (any tf.io.gfile
+    filesystem)."""
     if image.shape.rank == 4:
         image = image[0]
     tf.io.gfile.makedirs(os.path.dirname(path))
