@@ -27,5 +27,5 @@ setuptools.setup(
         # translate --input=clip.mp4: reads and writes video with the ffmpeg binary it ships.
         "imageio-ffmpeg>=0.5",
     ],
-    extras_require={"test": ["pytest", "ruff"]},
+    extras_require={"test": ["pytest", "pytest-xdist>=3.6", "ruff"]},
 )

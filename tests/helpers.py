@@ -9,6 +9,10 @@ import tensorflow as tf
 
 from tf_cyclegan.common import config as config_lib
 
+# The repository (flags/, export/, the commands run with ``python -m`` from here).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+
 
 @functools.cache
 def synthetic_data_dir():
@@ -78,6 +82,16 @@ def tiny_config(model_dir, **overrides):
             config, **{part: dataclasses.replace(getattr(config, part), **fields)}
         )
     return config
+
+
+def run_python(*args, timeout=300, **kwargs):
+    """``python *args`` from the repository root, output captured as text (a process
+    boundary: the commands' exit statuses, what they print, signals)."""
+    import subprocess
+    import sys
+
+    options = dict(cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *args], **{**options, **kwargs})
 
 
 def smoke_train_command(model_dir, *flags):

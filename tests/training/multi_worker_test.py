@@ -10,8 +10,6 @@ import tensorflow as tf
 import helpers
 from tf_cyclegan.training import distribute
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 # Each worker trains through the library, then saves its generator weights for comparison.
 _WORKER = """
 import json, sys
@@ -32,7 +30,7 @@ def _run_cluster(config, out_dir):
         env = dict(os.environ, TF_CONFIG=tf_config)
         command = [sys.executable, "-c", _WORKER, config.to_json(), f"{out_dir}/w{task}.npz"]
         output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, **output))
+        processes.append(subprocess.Popen(command, cwd=helpers.ROOT, env=env, **output))
     outputs = [p.communicate(timeout=420)[0] for p in processes]
     for task, (process, output) in enumerate(zip(processes, outputs)):
         assert process.returncode == 0, f"worker {task} failed:\n{output[-4000:]}"

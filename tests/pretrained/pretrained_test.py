@@ -25,7 +25,7 @@ from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import import_torch_lib, official, pth
 from tf_cyclegan.serving import translators
 
-FIXTURES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "fixtures", "pretrained")
+FIXTURES = os.path.join(helpers.FIXTURES, "pretrained")
 TOLERANCE = 1e-4
 
 

@@ -8,10 +8,9 @@ import tensorflow as tf
 from absl import flags
 from absl.testing import parameterized
 
+import helpers
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import config_checks, config_flags, errors
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _parse(*argv):
@@ -81,7 +80,9 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
         config_checks.validate(_parse("--input_nc=1", "--lambda_identity=0"))
 
     @parameterized.parameters(
-        p for p in sorted(glob.glob(os.path.join(ROOT, "flags", "*.cfg"))) if "distill" not in p
+        p
+        for p in sorted(glob.glob(os.path.join(helpers.ROOT, "flags", "*.cfg")))
+        if "distill" not in p
     )
     def test_preset_parses_into_a_valid_config(self, path):
         # distill's presets: distill_test.DistillCommandTest.

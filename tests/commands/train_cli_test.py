@@ -3,24 +3,17 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import tensorflow as tf
 
 import helpers
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(command, timeout=300):
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
 
 class TrainCliTest(tf.test.TestCase):
     def test_smoke_flagfile_trains_and_says_where_outputs_are(self):
         model_dir = os.path.join(self.get_temp_dir(), "smoke")
-        result = _run(helpers.smoke_train_command(model_dir))
+        result = helpers.run_python(*helpers.smoke_train_command(model_dir)[1:])
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn("step 4/4", result.stdout)
         self.assertIn(f"tensorboard --logdir {model_dir}", result.stdout)
@@ -29,7 +22,7 @@ class TrainCliTest(tf.test.TestCase):
         self.assertNotEmpty(os.listdir(f"{model_dir}/samples"))
 
     def test_help_documents_every_flag(self):
-        result = _run([sys.executable, "-m", "tf_cyclegan.train", "--help"])  # absl exits 1.
+        result = helpers.run_python("-m", "tf_cyclegan.train", "--help")  # absl exits 1.
         self.assertIn("resumes the run in --model_dir", result.stdout)
         for flag in (
             "dataset",
@@ -67,9 +60,8 @@ class TrainCliTest(tf.test.TestCase):
             self.assertRegex(result.stdout, rf"--(\[no\])?{flag}:")
 
     def test_bad_flag_value_is_named(self):
-        result = _run(
-            helpers.smoke_train_command(self.get_temp_dir(), "--generator=resnet_7blocks")
-        )
+        command = helpers.smoke_train_command(self.get_temp_dir(), "--generator=resnet_7blocks")
+        result = helpers.run_python(*command[1:])
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("resnet_7blocks", result.stderr)
         self.assertIn("resnet_9blocks", result.stderr)
@@ -84,7 +76,7 @@ class TrainCliTest(tf.test.TestCase):
             "--summary_every=1000",
         )
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, cwd=helpers.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 240
         while tf.train.latest_checkpoint(model_dir) is None and time.monotonic() < deadline:
@@ -96,7 +88,7 @@ class TrainCliTest(tf.test.TestCase):
         killed_at = int(tf.train.latest_checkpoint(model_dir).rsplit("-", 1)[1])
         self.assertLess(killed_at, 40)
 
-        result = _run(command)
+        result = helpers.run_python(*command[1:])
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         self.assertIn(f"Resumed from {model_dir}/ckpt-{killed_at}", result.stdout)
         self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-40")

@@ -17,8 +17,6 @@ from tf_cyclegan.exporting import export_lib
 from tf_cyclegan.serving import translate_lib
 from tf_cyclegan.training import train_lib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 @parameterized.parameters((1, 3))
 class GrayscaleTest(tf.test.TestCase, parameterized.TestCase):
@@ -91,7 +89,7 @@ class GrayscaleTest(tf.test.TestCase, parameterized.TestCase):
         source = os.path.join(tempfile.mkdtemp(), "in.png")
         Image.fromarray(np.full((16, 24, 3), 128, np.uint8)).save(source)
         target = source.replace("in.png", "out.png")
-        script = os.path.join(ROOT, "export", "translate_image.py")
+        script = os.path.join(helpers.ROOT, "export", "translate_image.py")
         model = os.path.join(export_dir, "saved_model")
         result = subprocess.run(
             [sys.executable, script, f"--model={model}", f"--input={source}", f"--output={target}"],

@@ -20,8 +20,7 @@ from tf_cyclegan.training import train_lib
 
 # realpath: under Bazel this file is a runfiles symlink to the checkout, beside which the
 # shared photos live (../shared/data/horse2zebra_mini, 4 JPEGs per domain; never copied in).
-ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "horse2zebra_mini")
+MINI = os.path.join(os.path.dirname(helpers.ROOT), "shared", "data", "horse2zebra_mini")
 
 
 def _image(path, shape, mode=None, seed=0):

@@ -19,8 +19,6 @@ from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import litert, translate_lib, translators
 from tf_cyclegan.training import train_lib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def _export(model_dir, export_dir, **kwargs):
     defaults = dict(
@@ -205,7 +203,7 @@ class ExportTest(tf.test.TestCase):
                 f"--input={image}",
                 f"--output={out}",
             ],
-            cwd=ROOT,
+            cwd=helpers.ROOT,
             capture_output=True,
             text=True,
             timeout=120,
@@ -239,7 +237,7 @@ class ExportTest(tf.test.TestCase):
                     f"--input={path}",
                     f"--output={out}",
                 ],
-                cwd=ROOT,
+                cwd=helpers.ROOT,
                 capture_output=True,
                 text=True,
                 timeout=300,

@@ -3,20 +3,11 @@
 import os
 import signal
 import subprocess
-import sys
 
 import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args):
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
 
 
 class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
@@ -37,7 +28,8 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_train_refuses_bad_options_in_one_line(self, flags, phrase):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        result = _run(
+        result = helpers.run_python(
+            "-m",
             "tf_cyclegan.train",
             "--flagfile=flags/smoke.cfg",
             f"--model_dir={model_dir}",
@@ -51,7 +43,8 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         path = os.path.join(self.get_temp_dir(), "afile")
         with open(path, "w") as f:
             f.write("mine")
-        result = _run(
+        result = helpers.run_python(
+            "-m",
             "tf_cyclegan.train",
             "--flagfile=flags/smoke.cfg",
             f"--model_dir={path}",
@@ -63,7 +56,9 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_export_of_a_missing_run(self):
         missing = os.path.join(self.get_temp_dir(), "nothing")
-        result = _run("tf_cyclegan.export", f"--model_dir={missing}", f"--export_dir={missing}2")
+        result = helpers.run_python(
+            "-m", "tf_cyclegan.export", f"--model_dir={missing}", f"--export_dir={missing}2"
+        )
         self._assert_one_line_error(result, "does not exist")
 
 
@@ -83,7 +78,7 @@ class InterruptTest(tf.test.TestCase, parameterized.TestCase):
         # A million steps: the run cannot finish before the signal, however busy the machine
         # (with 500 it once did, on a loaded 2-core CPU, and exited 0).
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            command, cwd=helpers.ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
         for line in process.stdout:
             if line.startswith("step 3/"):

@@ -157,7 +157,7 @@ class ExportTest(CommandTest):
 
 class ImportTorchTest(CommandTest):
     def test_imports_one_file_and_says_how_to_export(self):
-        fixture = os.path.join(os.path.dirname(os.path.realpath(__file__)), "fixtures")
+        fixture = helpers.FIXTURES
         model_dir = os.path.join(self.create_tempdir().full_path, "imported")
         printed = _run_main(
             import_torch,

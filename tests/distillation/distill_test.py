@@ -3,8 +3,6 @@
 import dataclasses
 import glob
 import os
-import subprocess
-import sys
 import tempfile
 
 import keras
@@ -18,8 +16,6 @@ from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.distillation import distill_lib, objective
 from tf_cyclegan.networks import flops, models, restore, students
 from tf_cyclegan.networks import layers as cg_layers
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _distill_config(model_dir, teacher, student="mobile_s", directions=None, **overrides):
@@ -228,7 +224,7 @@ class ImportedTeacherTest(tf.test.TestCase):
         from tf_cyclegan.pretrained import import_torch_lib
 
         teacher = os.path.join(self.get_temp_dir(), "imported")
-        fixture = os.path.join(ROOT, "tests", "fixtures", "pretrained", "resnet.pth")
+        fixture = os.path.join(helpers.ROOT, "tests", "fixtures", "pretrained", "resnet.pth")
         import_torch_lib.import_checkpoints(
             import_torch_lib.ImportConfig(
                 teacher,
@@ -273,13 +269,7 @@ class DistillCommandTest(tf.test.TestCase):
     commands' flags of other meanings, e.g. translate's --batch_size)."""
 
     def _run(self, *flags):
-        return subprocess.run(
-            [sys.executable, "-m", "tf_cyclegan.distill", *flags],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return helpers.run_python("-m", "tf_cyclegan.distill", *flags)
 
     def test_distills_one_direction_with_the_teachers_data_and_says_how_to_export(self):
         model_dir = os.path.join(self.get_temp_dir(), "student")
@@ -318,7 +308,7 @@ class DistillCommandTest(tf.test.TestCase):
         # Every flag in the preset is known: the first complaint is the absent teacher run.
         model_dir = os.path.join(self.get_temp_dir(), "student")
         absent = os.path.join(self.get_temp_dir(), "absent_teacher")
-        presets = glob.glob(os.path.join(ROOT, "flags", "distill_*.cfg"))
+        presets = glob.glob(os.path.join(helpers.ROOT, "flags", "distill_*.cfg"))
         self.assertNotEmpty(presets)
         for path in presets:
             result = self._run(
