@@ -13,6 +13,7 @@ makes it a check. Files are parsed without running any code they contain.
 from absl import flags
 
 from tf_cyclegan.common import cli, errors, shared_flags
+from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common.config import TEACHER_GENERATORS
 from tf_cyclegan.pretrained import import_torch_lib
 
@@ -33,7 +34,9 @@ _DATASET = shared_flags.define_dataset(
     "The run's dataset, for evaluate (default: the one the file names)."
 )
 _DATA_DIR = shared_flags.define_data_dir()
-_CROP_SIZE = flags.DEFINE_integer("crop_size", 256, "The run's image size (official: 256).")
+_CROP_SIZE = flags.DEFINE_integer(
+    "crop_size", config_lib.DataConfig.crop_size, "The run's image size (official: 256)."
+)
 flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 

@@ -37,7 +37,7 @@ class ImportConfig:
     use_dropout: bool = False
     dataset: str | None = None
     data_dir: str | None = None
-    crop_size: int = 256
+    crop_size: int = config_lib.DataConfig.crop_size
 
 
 def _dataset_named_by(path):
