@@ -25,15 +25,17 @@ def synthetic_data_dir():
 
 
 @functools.cache
-def trained_run():
+def trained_run(checkpoint_every=2):
     """A run directory of ``tiny_config`` trained 2 steps, shared by one test process.
 
-    Tests read it and never write into it.
+    Tests read it and never write into it (``copy_run`` gives one to write into).
+    ``checkpoint_every=1`` keeps two checkpoints, ckpt-1 and ckpt-2.
     """
     from tf_cyclegan.training import train_lib
 
     model_dir = os.path.join(tempfile.mkdtemp(prefix="run_"), "run")
-    train_lib.train(tiny_config(model_dir, **{"train.train_steps": 2}))
+    overrides = {"train.train_steps": 2, "train.checkpoint_every": checkpoint_every}
+    train_lib.train(tiny_config(model_dir, **overrides))
     return model_dir
 
 

@@ -57,11 +57,10 @@ class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
 
 class RunIdentityTest(tf.test.TestCase):
     def test_resume_with_another_seed_is_refused_and_config_kept(self):
-        model_dir = self.get_temp_dir()
-        train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
+        model_dir = helpers.copy_run(helpers.trained_run())
         with open(os.path.join(model_dir, run_dir.CONFIG_FILE)) as f:
             before = f.read()
-        changed = helpers.tiny_config(model_dir, **{"train.train_steps": 2, "train.seed": 5})
+        changed = helpers.tiny_config(model_dir, **{"train.train_steps": 3, "train.seed": 5})
         with self.assertRaisesRegex(errors.RunDirError, "train.seed 0 -> 5"):
             train_lib.train(changed)
         with open(os.path.join(model_dir, run_dir.CONFIG_FILE)) as f:
@@ -69,13 +68,12 @@ class RunIdentityTest(tf.test.TestCase):
         self.assertEqual(json.loads(before)["train"]["num_replicas"], 1)
 
     def test_free_options_may_change_on_resume(self):
-        model_dir = self.get_temp_dir()
-        train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
+        model_dir = helpers.copy_run(helpers.trained_run())
         result = train_lib.train(
             helpers.tiny_config(
                 model_dir,
                 **{
-                    "train.train_steps": 2,
+                    "train.train_steps": 3,
                     "data.num_samples": 1,
                     "train.log_every": 1,
                     "train.jit_compile": False,
@@ -83,7 +81,7 @@ class RunIdentityTest(tf.test.TestCase):
                 },
             )
         )
-        self.assertEqual(result["step"], 2)
+        self.assertEqual(result["step"], 3)
 
     def test_failed_first_run_leaves_no_config(self):
         model_dir = os.path.join(self.get_temp_dir(), "typo")
@@ -100,9 +98,8 @@ class RunIdentityTest(tf.test.TestCase):
             config_lib.load(model_dir)
 
     def test_resume_skips_a_truncated_newest_checkpoint(self):
-        model_dir = self.get_temp_dir()
+        model_dir = helpers.copy_run(helpers.trained_run(checkpoint_every=1))
         config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
-        train_lib.train(helpers.with_train_steps(config, 2))
         data = tf.io.gfile.glob(os.path.join(model_dir, "ckpt-2.data-*"))[0]
         with open(data, "r+b") as f:
             f.truncate(16)
@@ -111,9 +108,8 @@ class RunIdentityTest(tf.test.TestCase):
 
     def test_an_empty_checkpoint_state_file_is_rebuilt_and_the_run_resumes(self):
         # What a full disk or a crash while the manager rewrites it leaves.
-        model_dir = self.get_temp_dir()
+        model_dir = helpers.copy_run(helpers.trained_run(checkpoint_every=1))
         config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
-        train_lib.train(helpers.with_train_steps(config, 2))
         open(os.path.join(model_dir, run_dir.CHECKPOINT_STATE), "w").close()
         result = train_lib.train(helpers.with_train_steps(config, 3))
         self.assertEqual(result["step"], 3)
@@ -134,9 +130,8 @@ class RunIdentityTest(tf.test.TestCase):
         self.assertTrue(np.isfinite(result["losses"]["generators/total"]))
 
     def test_a_config_lacking_an_option_says_so_instead_of_a_change(self):
-        model_dir = self.get_temp_dir()
+        model_dir = helpers.copy_run(helpers.trained_run())
         config = helpers.tiny_config(model_dir)  # ngf 4; the default is 64.
-        train_lib.train(helpers.with_train_steps(config, 1))
         path = os.path.join(model_dir, run_dir.CONFIG_FILE)
         with open(path) as f:
             values = json.load(f)
@@ -144,7 +139,7 @@ class RunIdentityTest(tf.test.TestCase):
         with open(path, "w") as f:
             json.dump(values, f)
         with self.assertRaisesRegex(errors.RunDirError, "config.json lacks model.ngf, so"):
-            train_lib.train(helpers.with_train_steps(config, 2))
+            train_lib.train(helpers.with_train_steps(config, 3))
 
     def test_second_trainer_on_a_run_is_refused(self):
         model_dir = self.get_temp_dir()
