@@ -1,7 +1,9 @@
 """Distribution is proven by comparison: 2 logical CPU replicas against 1 device, same batch."""
 
 import dataclasses
+import functools
 import os
+import tempfile
 
 import keras
 import numpy as np
@@ -37,13 +39,26 @@ def _one_sgd_step(strategy, tmp, **overrides):
     return {k: float(v) for k, v in losses.items()}, weights, model
 
 
-class MirroredEquivalenceTest(tf.test.TestCase):
+@functools.cache
+def _one_device_step(*overrides):
+    """``_one_sgd_step`` on one device, computed once per process for each set of
+    ``overrides`` ((key, value) pairs): the reference several comparisons share."""
+    losses, weights, _ = _one_sgd_step(
+        tf.distribute.get_strategy(), tempfile.mkdtemp(), **dict(overrides)
+    )
+    return losses, weights
+
+
+_JIT = (("train.jit_compile", True),)
+
+
+class StepEquivalenceTest(tf.test.TestCase):
+    """The same step computed three ways (one device, two replicas, XLA) agrees."""
+
     def test_two_replicas_match_one_device_on_the_same_global_batch(self):
         mirrored = distribute.make_strategy("mirrored", num_cpu_devices=2)
         self.assertEqual(mirrored.num_replicas_in_sync, 2)
-        single_losses, single_weights, _ = _one_sgd_step(
-            tf.distribute.get_strategy(), self.get_temp_dir()
-        )
+        single_losses, single_weights = _one_device_step()
         losses, weights, model = _one_sgd_step(mirrored, self.get_temp_dir())
         self.assertEqual(set(losses), set(single_losses))
         for name, value in losses.items():
@@ -61,16 +76,41 @@ class MirroredEquivalenceTest(tf.test.TestCase):
         # XLA compiles each replica's gradients on its own device; once it compiled one
         # function for both, and the second replica's variables sat on the wrong device.
         mirrored = distribute.make_strategy("mirrored", num_cpu_devices=2)
-        jit = {"train.jit_compile": True}
-        single_losses, single_weights, _ = _one_sgd_step(
-            tf.distribute.get_strategy(), self.get_temp_dir(), **jit
-        )
-        losses, weights, _ = _one_sgd_step(mirrored, self.get_temp_dir(), **jit)
+        single_losses, single_weights = _one_device_step(*_JIT)
+        losses, weights, _ = _one_sgd_step(mirrored, self.get_temp_dir(), **dict(_JIT))
         for name, value in losses.items():
             self.assertAllClose(value, single_losses[name], rtol=1e-5, atol=1e-6, msg=name)
         for name in NETWORKS:
             for got, want in zip(weights[name], single_weights[name]):
                 self.assertAllClose(got, want, rtol=1e-5, atol=1e-5, msg=name)
+
+    def test_jit_compiled_step_matches_the_plain_step(self):
+        # What is compared is well-conditioned on any CPU. Against a float64 computation of
+        # the same step, the XLA step's gradients agree to ~2e-6 of their scale; the plain
+        # step's agree as well with TF_ENABLE_ONEDNN_OPTS=0, but with oneDNN on an AVX-512
+        # CPU the cycle terms' gradients (which pass through the other generator's input
+        # gradient) moved by up to 4e-3 (KNOWN_TRAPS.md). So: every loss of the full step
+        # (forward values), and all four networks after one SGD step of the adversarial
+        # objective, whose gradients both sides computed to ~2e-6.
+        for objective in ((), (("loss.lambda_a", 0.0), ("loss.lambda_b", 0.0))):
+            plain_losses, plain_weights = _one_device_step(*objective)
+            jit_losses, jit_weights = _one_device_step(*objective, *_JIT)
+            for name, value in jit_losses.items():
+                self.assertAllClose(value, plain_losses[name], rtol=1e-5, atol=1e-6, msg=name)
+        for name in NETWORKS:
+            for got, want in zip(jit_weights[name], plain_weights[name]):
+                self.assertAllClose(got, want, rtol=1e-4, atol=1e-4, msg=name)
+
+    def test_auto_picks_mirrored_when_several_devices_are_visible(self):
+        self.assertIsInstance(distribute.make_strategy("auto", 2), tf.distribute.MirroredStrategy)
+
+    def test_unknown_strategy_is_named(self):
+        with self.assertRaisesRegex(ValueError, "'horovod'.*mirrored"):
+            distribute.make_strategy("horovod")
+
+
+class ResumeUnderDistributionTest(tf.test.TestCase):
+    """Runs resume exactly under a strategy, and across a change of --jit_compile."""
 
     def test_bfloat16_xla_run_resumes_without_xla(self):
         model_dir = os.path.join(self.get_temp_dir(), "bf16")
@@ -103,13 +143,6 @@ class MirroredEquivalenceTest(tf.test.TestCase):
         for name in want:
             self.assertAllClose(got[name], want[name], atol=1e-6, rtol=1e-6, msg=name)
 
-    def test_auto_picks_mirrored_when_several_devices_are_visible(self):
-        self.assertIsInstance(distribute.make_strategy("auto", 2), tf.distribute.MirroredStrategy)
-
-    def test_unknown_strategy_is_named(self):
-        with self.assertRaisesRegex(ValueError, "'horovod'.*mirrored"):
-            distribute.make_strategy("horovod")
-
 
 class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.parameters("float16", "bfloat16")
@@ -128,28 +161,6 @@ class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
         config = helpers.tiny_config(self.get_temp_dir(), **{"train.mixed_precision": "float16"})
         model = cyclegan.CycleGAN(config, steps_per_epoch=10)
         self.assertIsInstance(model.generator_optimizer, keras.optimizers.LossScaleOptimizer)
-
-    def test_jit_compiled_step_matches_the_plain_step(self):
-        # What is compared is well-conditioned on any CPU. Against a float64 computation of
-        # the same step, the XLA step's gradients agree to ~2e-6 of their scale; the plain
-        # step's agree as well with TF_ENABLE_ONEDNN_OPTS=0, but with oneDNN on an AVX-512
-        # CPU the cycle terms' gradients (which pass through the other generator's input
-        # gradient) moved by up to 4e-3 (KNOWN_TRAPS.md). So: every loss of the full step
-        # (forward values), and all four networks after one SGD step of the adversarial
-        # objective, whose gradients both sides computed to ~2e-6.
-        strategy = tf.distribute.get_strategy()
-        for objective in ({}, {"loss.lambda_a": 0.0, "loss.lambda_b": 0.0}):
-            plain_losses, plain_weights, _ = _one_sgd_step(
-                strategy, self.get_temp_dir(), **objective
-            )
-            jit_losses, jit_weights, _ = _one_sgd_step(
-                strategy, self.get_temp_dir(), **objective, **{"train.jit_compile": True}
-            )
-            for name, value in jit_losses.items():
-                self.assertAllClose(value, plain_losses[name], rtol=1e-5, atol=1e-6, msg=name)
-        for name in NETWORKS:
-            for got, want in zip(jit_weights[name], plain_weights[name]):
-                self.assertAllClose(got, want, rtol=1e-4, atol=1e-4, msg=name)
 
 
 class Float16OverflowTest(tf.test.TestCase, parameterized.TestCase):
