@@ -14,7 +14,7 @@ from tf_cyclegan.common import config_checks, conventions, errors, interrupts, r
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths
-from tf_cyclegan.training import cyclegan, distribute, summaries
+from tf_cyclegan.training import cyclegan, distribute, state, summaries
 
 
 def _nonfinite_variables(model):
@@ -88,7 +88,7 @@ class _Run:
     config: config_lib.Config
     chief: bool
     builder: object
-    model: object  # A cyclegan.CycleGAN, or a model with its interface.
+    model: state.TrainingState  # A cyclegan.CycleGAN or a distiller.Distiller.
     checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
     save_dir: str
@@ -180,7 +180,8 @@ def _setup(config, strategy, chief, build_model):
 
 @dataclasses.dataclass(frozen=True)
 class _Periodic:
-    """An action of the loop: every ``every`` steps (never when 0 or None), and at the end."""
+    """An action of the loop: every ``every`` steps (never when 0 or None), and at the last
+    step when ``at_end``; ``chief_only`` actions skip the other workers."""
 
     name: str
     every: int | None
