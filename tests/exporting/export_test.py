@@ -244,7 +244,11 @@ class ExportTest(tf.test.TestCase):
             )
             if name != "run":  # The script reads exports only.
                 self.assertEqual(result.returncode, 0, result.stderr[-2000:])
-                self.assertAllEqual(np.asarray(Image.open(out)), outputs[name])
+                # Its process splits ops over TensorFlow's default threads, this one runs
+                # one thread per op (conftest.py): float sums in another order, so a pixel
+                # may cross a rounding step, never more.
+                script = np.asarray(Image.open(out)).astype(int)
+                self.assertLessEqual(np.abs(script - outputs[name]).max(), 1)
         # TensorFlow forms share one budget: the same math, so a rounding step at most.
         difference = outputs["run"].astype(int) - outputs["saved_model"]
         self.assertLessEqual(np.abs(difference).max(), 1)
