@@ -1,10 +1,10 @@
 """Test-session setup shared by every test folder, before any test touches TensorFlow.
 
 Splits the CPU into 2 logical devices, so the distribution tests can compare 2 replicas with
-1 in the same process. No Grappler rewrites (below). One thread per op: the tests' tensors are tiny (32 px, ngf 4), where
-splitting an op costs more than it gains, and the two pytest workers (pyproject.toml) share
-two cores (measured: the same file ran ~10% faster serially, more with two workers).
-Subprocesses (the command-line tests) keep TensorFlow's defaults.
+1 in the same process. No Grappler rewrites (below). One thread per op: the tests' tensors
+are tiny (32 px, ngf 4), where splitting an op costs more than it gains, and the two pytest
+workers (pyproject.toml) share two cores (measured: the same file ran ~10% faster serially,
+more with two workers). Subprocesses (the command-line tests) keep TensorFlow's defaults.
 """
 
 import os

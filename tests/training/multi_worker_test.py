@@ -16,6 +16,8 @@ import json, sys
 import numpy as np
 from tf_cyclegan.training import distribute
 strategy = distribute.make_strategy("multi_worker")  # First: before any other TF work.
+import tensorflow as tf
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})  # conftest.py
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.training import train_lib
 result = train_lib.train(config_lib.Config.from_dict(json.loads(sys.argv[1])), strategy)
