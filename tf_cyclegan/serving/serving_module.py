@@ -13,8 +13,8 @@ ones (``--input_nc``/``--output_nc``), the output's ``c`` that of the target dom
   -> ``images``: the translation with every instance norm using the given statistics. A large
   photo is translated as overlapping tiles sharing the statistics of a downscaled copy
   (``tiling.py``): bounded memory at any size.
-Padding to what the network needs (reflection, then edge-replication for tiny images) and
-cropping back happen inside the graph.
+Padding to what the network needs (symmetric, in doubling steps, so that even a 1-pixel image
+reaches it) and cropping back happen inside the graph.
 """
 
 import tensorflow as tf
@@ -24,9 +24,9 @@ from tf_cyclegan.networks import layers
 
 DIRECTIONS = conventions.DIRECTIONS
 # Tiled translation: pixels of context kept on each side of a tile, beyond the receptive
-# radius of the generators that are tiled (the registry's receptive_radius), and the alignment of
-# tile origins to the generators' total stride, so tiles see the pixel grid the whole image
-# sees.
+# radius of the generators that are tiled (the registry's receptive_radius), and the
+# alignment of tile origins to the generators' total stride, so tiles see the pixel grid the
+# whole image sees.
 TILE_MARGIN = 96
 TILE_ALIGN = 4
 # An export directory: the SavedModel's folder, and the report whose presence marks a
