@@ -60,15 +60,22 @@ def left_by_dead_process(name, prefix):
     return pid.isdigit() and not _process_alive(int(pid))
 
 
+def left_by_dead_processes(target, prefix):
+    """Paths beside ``target`` named ``<prefix><host>-<pid>...`` whose process (of this
+    host) is gone: what a killed run left, never what a running one is writing."""
+    parent = os.path.dirname(os.path.abspath(target))
+    names = sorted(os.listdir(parent)) if os.path.isdir(parent) else []
+    return [
+        os.path.join(parent, name)
+        for name in names
+        if name.startswith(prefix) and left_by_dead_process(name, prefix)
+    ]
+
+
 def recover(target):
     """Finishes or undoes a replacement that a crash interrupted. Returns what it did."""
-    parent = os.path.dirname(os.path.abspath(target))
-    aside_prefix = _prefix(target, "previous")
     done = []
-    for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
-        path = os.path.join(parent, name)
-        if not name.startswith(aside_prefix) or not left_by_dead_process(name, aside_prefix):
-            continue
+    for path in left_by_dead_processes(target, _prefix(target, "previous")):
         if os.path.exists(target):  # Crashed after the new tree went in: drop the old one.
             shutil.rmtree(path)
             done.append(f"removed {path}")
@@ -80,13 +87,9 @@ def recover(target):
 
 def remove_stale(target):
     """Removes staging directories of ``target`` that killed processes left. Returns them."""
-    parent = os.path.dirname(os.path.abspath(target))
-    prefix = _prefix(target, "staging")
-    removed = []
-    for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
-        if name.startswith(prefix) and left_by_dead_process(name, prefix):
-            shutil.rmtree(os.path.join(parent, name))
-            removed.append(os.path.join(parent, name))
+    removed = left_by_dead_processes(target, _prefix(target, "staging"))
+    for path in removed:
+        shutil.rmtree(path)
     return removed
 
 

@@ -30,13 +30,9 @@ def remove_stale(target):
     Returns:
         The removed paths.
     """
-    parent = os.path.dirname(os.path.abspath(target))
-    prefix = _prefix(target)
-    removed = []
-    for name in sorted(os.listdir(parent)) if os.path.isdir(parent) else []:
-        if name.startswith(prefix) and atomic_dir.left_by_dead_process(name, prefix):
-            os.remove(os.path.join(parent, name))
-            removed.append(os.path.join(parent, name))
+    removed = atomic_dir.left_by_dead_processes(target, _prefix(target))
+    for path in removed:
+        os.remove(path)
     return removed
 
 

@@ -65,27 +65,18 @@ def _read_zip(path, stack):
     return obj
 
 
-def _legacy_pickle(stream, path, storages):
-    try:
-        return SafeUnpickler(stream, storages, path).load()
-    except PthError:
-        raise
-    except Exception as e:  # noqa: BLE001 (any malformed pickle: one clear message)
-        raise PthError(f"{path} is damaged or not a PyTorch file ({type(e).__name__})") from None
-
-
 def _read_legacy(path, stack):
     del stack  # The stream is in memory.
     with open(path, "rb") as f:
         data = f.read()
     stream = io.BytesIO(data)
-    if _legacy_pickle(stream, path, {}) != _LEGACY_MAGIC:
+    if unpickle(stream, {}, path) != _LEGACY_MAGIC:
         raise PthError(f"{path} is not a PyTorch file (no magic number)")
-    _legacy_pickle(stream, path, {})  # Protocol version.
-    _legacy_pickle(stream, path, {})  # System info: endianness and type sizes.
+    unpickle(stream, {}, path)  # Protocol version.
+    unpickle(stream, {}, path)  # System info: endianness and type sizes.
     storages = {}
-    obj = _legacy_pickle(stream, path, storages)
-    keys = _legacy_pickle(stream, path, {})
+    obj = unpickle(stream, storages, path)
+    keys = unpickle(stream, {}, path)
     if not isinstance(keys, list):
         raise PthError(f"{path} is damaged: no list of storage keys")
     for key in keys:

@@ -199,9 +199,11 @@ class SafeUnpickler(pickle.Unpickler):
 
 
 def unpickle(data, storages, source, tensors=None):
-    """``SafeUnpickler(...).load()`` of ``data`` (bytes); any failure is one PthError."""
+    """``SafeUnpickler(...).load()`` of ``data`` (bytes, or a binary stream at a pickle, left
+    just after it); any failure is one PthError."""
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        return SafeUnpickler(io.BytesIO(data), storages, source, tensors).load()
+        return SafeUnpickler(stream, storages, source, tensors).load()
     except PthError:
         raise
     except Exception as e:  # noqa: BLE001 (any malformed pickle: one clear message)
