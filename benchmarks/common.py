@@ -23,20 +23,22 @@ def _chained_rate(op, x, flop_per_call, repeats=10):
     return flop_per_call * repeats / statistics.median(times) / 1e9
 
 
-def matmul_peak_gflops(n=2048):
-    """float32 matmul rate, n x n by n x n."""
+def matmul_peak_gflops(n=2048, dtype="float32"):
+    """matmul rate in ``dtype``, n x n by n x n."""
     import tensorflow as tf
 
-    a = tf.random.stateless_normal([n, n], [1, 2]) / n**0.5  # Keeps the norm: no overflow.
+    a = tf.cast(tf.random.stateless_normal([n, n], [1, 2]) / n**0.5, dtype)  # Keeps the norm.
     return _chained_rate(lambda x: tf.matmul(x, a), a, 2 * n**3)
 
 
-def conv_peak_gflops(size=64, channels=256):
-    """Forward rate of the residual blocks' 3x3 convolution, batch 1, float32."""
+def conv_peak_gflops(size=64, channels=256, dtype="float32"):
+    """Forward rate of a 3x3 convolution in ``dtype``, batch 1; the defaults are the residual
+    blocks' at 256 px (the bulk of a ResNet generator's work)."""
     import tensorflow as tf
 
-    x = tf.random.stateless_normal([1, size, size, channels], [1, 2])
+    x = tf.cast(tf.random.stateless_normal([1, size, size, channels], [1, 2]), dtype)
     w = tf.random.stateless_normal([3, 3, channels, channels], [3, 4]) / (9 * channels) ** 0.5
+    w = tf.cast(w, dtype)
     flop = 2 * size * size * 9 * channels * channels
     return _chained_rate(lambda y: tf.nn.conv2d(y, w, 1, "SAME"), x, flop)
 
@@ -60,16 +62,25 @@ def cpu_description():
     )
 
 
-def train_step(generator, size, jit_compile, steps, mode="auto"):
-    """Median seconds per step; ``mode``: stock, auto (conv_paths' choice), or auto bfloat16."""
+def train_step(
+    generator, size, jit_compile, steps, mode="auto", precision="float32", after_warmup=None
+):
+    """Median seconds per step (batch 1, after one warm-up step).
+
+    Args:
+        mode: the convolution gradients: "stock", or "auto" (conv_paths' measured choice).
+        precision: "float32", "bfloat16", "float16" or "auto" (what training would pick).
+        after_warmup: called with (model, iterator) after the warm-up step (a profiler).
+    """
     import tensorflow as tf
 
     from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.common import precision as precision_lib
     from tf_cyclegan.networks import conv_paths
     from tf_cyclegan.training import cyclegan
 
-    conv_paths.configure(mode.split()[0])
-    precision = "bfloat16" if mode.endswith("bfloat16") else None
+    conv_paths.configure(mode)
+    precision = precision_lib.resolve(precision)[0]
     config = config_lib.Config(
         model=config_lib.ModelConfig(generator=generator),
         data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
@@ -80,6 +91,8 @@ def train_step(generator, size, jit_compile, steps, mode="auto"):
     ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
     iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))
     model.train_step(iterator)["generators/total"].numpy()
+    if after_warmup:
+        after_warmup(model, iterator)
     times = []
     for _ in range(steps):
         start = time.perf_counter()

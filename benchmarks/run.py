@@ -93,6 +93,7 @@ def inference(sizes=((256, 256), (768, 1024)), repeats=3):
 def main(argv):
     del argv
     from tf_cyclegan.common import config as config_lib
+    from tf_cyclegan.common import precision as precision_lib
     from tf_cyclegan.networks import flops
 
     start, budget = time.perf_counter(), _BUDGET.value
@@ -112,8 +113,12 @@ def main(argv):
     print(f"CPU: {cpu}; TensorFlow {tf.__version__}")
     print(f"measured fp32 peaks: matmul {matmul_peak:.1f} GFLOP/s, 3x3 conv {peak:.1f} GFLOP/s")
     print(f"{'configuration':<40}{'ms/step':>10}{'images/s':>10}{'GFLOP/s':>10}{'of conv':>9}")
-    # bfloat16 (an opt-in: --mixed_precision=bfloat16) where the CPU computes it natively.
-    plain_modes = ("stock", "auto") + (("auto bfloat16",) if "bf16" in cpu else ())
+    # Convolution gradients ("stock", or conv_paths' "auto"), then the precision: float32,
+    # and what --mixed_precision=auto trains in where that is not float32.
+    auto_precision = precision_lib.resolve("auto")[0]
+    plain_modes = ("stock", "auto") + (
+        (f"auto {auto_precision}",) if auto_precision != "float32" else ()
+    )
     configs = [
         (g, int(s), xla, mode)
         for xla in (False, True)
@@ -134,7 +139,9 @@ def main(argv):
             results["skipped"][name] = f"estimated {estimate:.0f} s, {max(left(), 0):.0f} s left"
             print(f"{name:<40}  skipped: {results['skipped'][name]}", flush=True)
             continue
-        seconds = train_step(generator, size, xla, 1 if xla else _STEPS.value, mode)
+        conv, _, precision = mode.partition(" ")
+        steps = 1 if xla else _STEPS.value
+        seconds = train_step(generator, size, xla, steps, conv, precision or "float32")
         achieved = work / seconds / 1e9
         results["train_step"][name] = {
             "ms_per_step": round(1000 * seconds),

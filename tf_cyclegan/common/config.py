@@ -11,7 +11,7 @@ import os
 
 import tensorflow as tf
 
-from tf_cyclegan.common import architectures, conventions, errors, run_dir
+from tf_cyclegan.common import architectures, conventions, errors, precision, run_dir
 from tf_cyclegan.common.options import free, option
 
 CONFIG_FILE = run_dir.CONFIG_FILE
@@ -32,7 +32,6 @@ LR_POLICIES = ("linear", "step", "cosine")
 PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none")
 VARIABLE_SIZE_MODES = ("scale_width", "none")  # Modes whose images keep their own size.
 CONV_GRADIENTS = ("auto", "stock", "fast")
-MIXED_PRECISION = (None, "float16", "bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
@@ -145,6 +144,8 @@ class TrainConfig:
 
     ``num_replicas`` is not an option: training records how many replicas the strategy
     had, because the global batch and each replica's image pool depend on it.
+    ``mixed_precision`` is "auto" until training resolves it (``precision.resolve``);
+    config.json files written before "auto" existed record float32 as null.
     """
 
     model_dir: str = free(
@@ -170,10 +171,12 @@ class TrainConfig:
         "one.",
         choices=CONV_GRADIENTS,
     )
-    mixed_precision: str | None = option(
-        None,
-        "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling).",
-        choices=MIXED_PRECISION,
+    mixed_precision: str = option(
+        precision.AUTO,
+        "Compute in this dtype with float32 weights (float16 adds dynamic loss scaling). "
+        "auto: bfloat16 where the hardware computes it natively (AMX or AVX512_BF16 CPUs, "
+        "GPUs of compute capability >= 8.0), else float32; a run records what auto chose.",
+        choices=precision.PRECISIONS,
     )
     strategy: str = free(
         "auto",
@@ -189,6 +192,10 @@ class TrainConfig:
         None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
     )
     num_replicas: int | None = option(None, "Recorded by training.", flag=False)
+
+    def __post_init__(self):
+        if self.mixed_precision is None:  # How earlier versions wrote float32.
+            object.__setattr__(self, "mixed_precision", precision.FLOAT32)
 
 
 @dataclasses.dataclass(frozen=True)

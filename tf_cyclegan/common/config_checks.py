@@ -9,7 +9,7 @@ import os
 
 import tensorflow as tf
 
-from tf_cyclegan.common import architectures, errors, run_dir
+from tf_cyclegan.common import architectures, errors, precision, run_dir
 from tf_cyclegan.common import config as config_lib
 
 FLOAT32_MAX = 3.4028234e38  # The largest float32: flags are float64, weights float32.
@@ -157,3 +157,24 @@ def check_resumable(config, model_dir):
             f"{model_dir} holds a run with other options ({listed}); resume with the run's "
             "original options, or use a new --model_dir"
         )
+
+
+def resolve_precision(config, model_dir, hardware=None):
+    """``config`` with ``--mixed_precision=auto`` made concrete, and why.
+
+    A run that exists keeps the precision it recorded (so it resumes alike on any machine);
+    a new one gets what ``precision.resolve`` picks for ``hardware`` (this machine's).
+
+    Returns:
+        (config, reason): reason is "" for a precision the user chose.
+    """
+    choice = config.train.mixed_precision
+    if choice != precision.AUTO:
+        return config, ""
+    if tf.io.gfile.exists(os.path.join(model_dir, run_dir.CONFIG_FILE)):
+        resolved = config_lib.load(model_dir).train.mixed_precision
+        reason = "auto: the precision this run started in"
+    else:
+        resolved, reason = precision.resolve(choice, hardware)
+    train = dataclasses.replace(config.train, mixed_precision=resolved)
+    return dataclasses.replace(config, train=train), reason

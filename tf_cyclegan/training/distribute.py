@@ -5,14 +5,13 @@ checkpoints (saving is a collective); the chief saves into ``model_dir`` and the
 temporary directories that are removed afterwards. Summaries and samples are chief-only.
 """
 
-import contextlib
 import threading
 
 import keras
 import tensorflow as tf
 
 from tf_cyclegan.common import run_dir
-from tf_cyclegan.common.config import MIXED_PRECISION, STRATEGIES
+from tf_cyclegan.common.config import STRATEGIES
 
 
 def configure_cpu_devices(count):
@@ -65,26 +64,6 @@ def make_strategy(name="auto", num_cpu_devices=1):
         devices = [d.name for d in (gpus if gpus else cpus)]
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
-
-
-@contextlib.contextmanager
-def dtype_policy(mixed_precision):
-    """Builds layers under Keras's ``mixed_<dtype>`` policy without leaving it set globally.
-
-    Args:
-        mixed_precision: None (float32), "float16" or "bfloat16"; weights stay float32.
-    """
-    if mixed_precision not in MIXED_PRECISION:
-        raise ValueError(
-            f"unknown mixed_precision {mixed_precision!r}; expected one of {MIXED_PRECISION}"
-        )
-    previous = keras.mixed_precision.global_policy()
-    if mixed_precision:
-        keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def apply_gradients(optimizer, gradients, variables):
@@ -189,6 +168,6 @@ class PerReplicaFunctions:
         with self._lock:
             if replica not in self._compiled:
                 self._compiled[replica] = tuple(
-                    tf.function(f, jit_compile=True) for f in self._functions
+                    tf.function(f, jit_compile=True, autograph=False) for f in self._functions
                 )
             return self._compiled[replica]

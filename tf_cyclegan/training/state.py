@@ -11,7 +11,7 @@ import abc
 import keras
 import tensorflow as tf
 
-from tf_cyclegan.common import conventions
+from tf_cyclegan.common import conventions, precision
 from tf_cyclegan.training import distribute, schedules
 
 
@@ -80,8 +80,9 @@ class TrainingState(tf.Module, metaclass=abc.ABCMeta):
         self._steps_per_epoch = steps_per_epoch
 
     def dtype_policy(self):
-        """The context that builds networks in the run's precision."""
-        return distribute.dtype_policy(self.config.train.mixed_precision)
+        """The context that builds networks in the run's precision ("auto": this machine's;
+        ``train_lib`` resolves it first, so that a run records what it trained in)."""
+        return precision.dtype_policy(precision.resolve(self.config.train.mixed_precision)[0])
 
     def finish_setup(self):
         """Creates the optimizers (with their slots: Keras 3 makes them lazily, and under a
@@ -99,7 +100,7 @@ class TrainingState(tf.Module, metaclass=abc.ABCMeta):
             (self._generator_gradients, self._discriminator_gradients),
             self.config.train.jit_compile,
         )
-        self.train_step = tf.function(self._train_step)
+        self.train_step = tf.function(self._train_step, autograph=False)
 
     @property
     def learning_rate(self):

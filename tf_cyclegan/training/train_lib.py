@@ -108,6 +108,9 @@ def _setup(config, strategy, chief, build_model):
         tf.config.experimental.enable_op_determinism()
     conv_paths.configure(cfg.conv_gradients)
     keras.utils.set_random_seed(cfg.seed)
+    config, why = config_checks.resolve_precision(config, model_dir)
+    if chief:
+        print(f"Precision: {config.train.mixed_precision}" + (f" ({why})" if why else ""))
     config_checks.check_resumable(config, model_dir)
     if chief:
         run_dir.remove_killed_saves(model_dir)
