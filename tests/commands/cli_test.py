@@ -78,7 +78,12 @@ class InterruptTest(tf.test.TestCase, parameterized.TestCase):
         # A million steps: the run cannot finish before the signal, however busy the machine
         # (with 500 it once did, on a loaded 2-core CPU, and exited 0).
         process = subprocess.Popen(
-            command, cwd=helpers.ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            command,
+            cwd=helpers.ROOT,
+            env=helpers.subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         for line in process.stdout:
             if line.startswith("step 3/"):

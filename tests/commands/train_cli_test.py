@@ -76,7 +76,11 @@ class TrainCliTest(tf.test.TestCase):
             "--summary_every=1000",
         )
         process = subprocess.Popen(
-            command, cwd=helpers.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            cwd=helpers.ROOT,
+            env=helpers.subprocess_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 240
         while tf.train.latest_checkpoint(model_dir) is None and time.monotonic() < deadline:
