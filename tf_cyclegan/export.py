@@ -28,6 +28,14 @@ _REPRESENTATIVE_IMAGES = flags.DEFINE_integer(
     "representative_images", 32, "Training images that calibrate int8."
 )
 _PARITY_IMAGES = flags.DEFINE_integer("parity_images", 4, "Held-out images per direction.")
+_SAVED_MODEL_PRECISION = flags.DEFINE_enum(
+    "saved_model_precision",
+    "float32",
+    export_lib.SAVED_MODEL_PRECISIONS,
+    "What the SavedModel computes in (weights stay float32): float32 runs well anywhere; "
+    "bfloat16 is faster where the hardware computes it natively (AMX or AVX512_BF16 CPUs, "
+    "GPUs >= sm80) and slower elsewhere; auto: bfloat16 if this machine has it.",
+)
 _OVERWRITE = shared_flags.define_overwrite("Replace an existing --export_dir.")
 
 flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
@@ -47,6 +55,7 @@ def main(argv):
             representative_images=_REPRESENTATIVE_IMAGES.value,
             parity_images=_PARITY_IMAGES.value,
             overwrite=_OVERWRITE.value,
+            saved_model_precision=_SAVED_MODEL_PRECISION.value,
         )
     )
     header = f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}"

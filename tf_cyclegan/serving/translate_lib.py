@@ -105,8 +105,7 @@ def _save_png(image, path):
         Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(partial, "PNG")
 
 
-def _translate_video(model, direction, input_path, output, batch_size, overwrite):
-    translator = translators.load(model, direction)
+def _translate_video(translator, input_path, output, batch_size, overwrite):
 
     def frames(batch):
         batch = np.stack([translator.prepare(f) for f in batch])
@@ -120,10 +119,13 @@ def _translate_video(model, direction, input_path, output, batch_size, overwrite
     return {"translated": result["frames"], "skipped": [], "video": result}
 
 
-def translate_paths(model, direction, input_path, output_dir, batch_size=8, overwrite=False):
+def translate_paths(
+    model, direction, input_path, output_dir, batch_size=8, overwrite=False, precision="float32"
+):
     """Translates every image at ``input_path`` into ``output_dir`` (PNG, same stem).
 
     Consecutive images of one size go through the model together, up to ``batch_size``.
+    ``precision`` is a run directory's compute dtype (``translators.load``).
 
     Returns:
         {"translated": count, "skipped": [(path, reason), ...]}.
@@ -131,13 +133,14 @@ def translate_paths(model, direction, input_path, output_dir, batch_size=8, over
     if batch_size < 1:
         raise errors.ConfigError(f"--batch_size={batch_size} must be at least 1")
     if os.path.isfile(input_path) and video.is_video(input_path):
-        return _translate_video(model, direction, input_path, output_dir, batch_size, overwrite)
+        translator = translators.load(model, direction, precision)
+        return _translate_video(translator, input_path, output_dir, batch_size, overwrite)
     paths = list_images(input_path)
     if not paths:
         raise errors.ConfigError(_nothing_to_translate(input_path))
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
-    translator = translators.load(model, direction)
+    translator = translators.load(model, direction, precision)
     os.makedirs(output_dir, exist_ok=True)
     skipped, done = [], 0
     budget = translator.budget.whole_pixels

@@ -14,6 +14,7 @@ import tensorflow as tf
 from PIL import Image
 
 from tf_cyclegan.common import architectures, conventions, errors, run_dir
+from tf_cyclegan.common import precision as precision_lib
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.serving import litert, serving_module, tiling
 
@@ -64,12 +65,24 @@ class Translator:
         return tiling.translate(image, self.statistics, self.tile, self.budget)
 
 
-def load(model, direction):
-    """The ``Translator`` for ``direction`` ("a2b" or "b2a") of ``model`` (any form)."""
+def load(model, direction, precision="float32"):
+    """The ``Translator`` for ``direction`` ("a2b" or "b2a") of ``model`` (any form).
+
+    ``precision`` is the compute dtype of a run directory's generators (one of
+    ``precision.PRECISIONS``; "auto": bfloat16 where the hardware computes it natively);
+    the exported forms compute in the precision they were exported in.
+    """
     if direction not in serving_module.DIRECTIONS:
         raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
     if not tf.io.gfile.exists(model):
         raise errors.MissingError(f"--model={model} does not exist")
+    if precision not in (precision_lib.AUTO, precision_lib.FLOAT32) and not tf.io.gfile.exists(
+        os.path.join(model, run_dir.CONFIG_FILE)
+    ):
+        raise errors.ConfigError(
+            f"--precision={precision} applies to a training run directory; --model={model} "
+            "computes in the precision it was exported in (leave --precision out)"
+        )
     if tf.io.gfile.exists(os.path.join(model, serving_module.REPORT_FILE)):
         return _from_export(model, direction)
     if model.endswith(".tflite"):
@@ -77,7 +90,7 @@ def load(model, direction):
     if tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
         return _from_saved_model(model, direction)
     if tf.io.gfile.exists(os.path.join(model, run_dir.CONFIG_FILE)):
-        return _from_run(model, direction)
+        return _from_run(model, direction, precision_lib.resolve(precision)[0])
     raise errors.ConfigError(
         f"--model={model!r} is neither a .tflite file, an export or SavedModel directory, "
         f"nor a training run directory (with {run_dir.CONFIG_FILE})"
@@ -135,8 +148,9 @@ def _from_saved_model(path, direction):
     return _from_functions(tf.saved_model.load(path).signatures, direction, path)
 
 
-def _from_run(model_dir, direction):
-    config, generators, _ = restore.load_generators(model_dir)
+def _from_run(model_dir, direction, precision):
+    with precision_lib.dtype_policy(precision):  # Weights stay float32 and restore alike.
+        config, generators, _ = restore.load_generators(model_dir)
     run_dir.require_direction(generators, direction, model_dir)
     module = serving_module.ServingModule(
         generators,
