@@ -93,5 +93,17 @@ class InitializerTest(tf.test.TestCase, parameterized.TestCase):
             layers.normalization("layer", "n")
 
 
+class LeakyReLUTest(tf.test.TestCase):
+    def test_values_and_gradients_equal_keras_leaky_relu(self):
+        x = tf.random.stateless_normal([2, 5, 5, 3], seed=[5, 6])  # Both signs.
+        ours, theirs = layers.LeakyReLU(0.2), keras.layers.LeakyReLU(0.2)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y_ours, y_theirs = ours(x), theirs(x)
+            weighted = [tf.reduce_sum(y * (x + 2.0)) for y in (y_ours, y_theirs)]
+        self.assertAllEqual(y_ours, y_theirs)
+        self.assertAllClose(*(tape.gradient(w, x) for w in weighted), atol=1e-6)
+
+
 if __name__ == "__main__":
     tf.test.main()

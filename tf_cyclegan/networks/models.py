@@ -147,7 +147,7 @@ def nlayer_discriminator(
     Returns logits of shape [batch, h', w', 1]; for 256x256 inputs and n_layers=3, 30x30.
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
-    lrelu = keras.layers.LeakyReLU
+    lrelu = cg_layers.LeakyReLU
     pad = keras.layers.ZeroPadding2D
     inputs = keras.Input(shape=(None, None, channels), name="images")
     x = factory.conv(ndf, 4, strides=2, use_bias=True, name="conv0")(pad(1, name="pad0")(inputs))
@@ -176,9 +176,9 @@ def pixel_discriminator(
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     inputs = keras.Input(shape=(None, None, channels), name="images")
     x = factory.conv(ndf, 1, use_bias=True, name="conv0")(inputs)
-    x = keras.layers.LeakyReLU(0.2, name="lrelu0")(x)
+    x = cg_layers.LeakyReLU(0.2, name="lrelu0")(x)
     x = factory.conv(ndf * 2, 1, name="conv1")(x)
-    x = keras.layers.LeakyReLU(0.2, name="lrelu1")(factory.norm_layer("norm1")(x))
+    x = cg_layers.LeakyReLU(0.2, name="lrelu1")(factory.norm_layer("norm1")(x))
     x = factory.conv(1, 1, name="head_conv")(x)
     outputs = keras.layers.Activation("linear", dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
