@@ -1,7 +1,10 @@
-r"""Where the train step's time goes: an ablation profile, and NHWC vs NCHW convolutions.
+r"""Where the train step's time goes: a profiler trace, an ablation profile, NHWC vs NCHW.
 
   python benchmarks/profile_step.py                # ResNet-9 at 256 px, about 6 minutes on 2 cores
-  python benchmarks/profile_step.py --size=128
+  python benchmarks/profile_step.py --size=128 --precision=bfloat16 --trace_dir=/tmp/trace
+
+With --trace_dir: traces --steps steps with TensorFlow's profiler (open it in TensorBoard's
+Profile tab) and prints the op types that took the most time, then stops.
 
 Each row times the whole CycleGAN step (both generators and discriminators, forward and
 backward, batch 1) with one kind of layer replaced by the identity, or instance norm and ReLU
@@ -12,6 +15,7 @@ time one residual-block convolution (forward and both gradients) in NHWC and NCH
 """
 
 import contextlib
+import os
 import statistics
 import time
 
@@ -21,6 +25,13 @@ from common import cpu_description, train_step
 _SIZE = flags.DEFINE_integer("size", 256, "Crop size.")
 _STEPS = flags.DEFINE_integer("steps", 3, "Timed steps per variant (after 1 warm-up).")
 _GENERATOR = flags.DEFINE_string("generator", "resnet_9blocks", "Generator.")
+_PRECISION = flags.DEFINE_enum(
+    "precision", "float32", ["float32", "bfloat16", "auto"], "The step's --mixed_precision."
+)
+_TRACE_DIR = flags.DEFINE_string(
+    "trace_dir", None, "Write a profiler trace here; print its top ops."
+)
+_TOP = flags.DEFINE_integer("top", 15, "Op types listed from the trace.")
 
 
 @contextlib.contextmanager
@@ -116,15 +127,68 @@ def _conv_seconds(data_format, size=64, channels=256, repeats=5):
     return statistics.median(times)
 
 
+def _op_totals(trace_dir):
+    """{op type: seconds} summed over the TensorFlow op events of the host's profile."""
+    import collections
+    import glob
+
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    totals = collections.Counter()
+    for path in glob.glob(os.path.join(trace_dir, "**", "*.xplane.pb"), recursive=True):
+        space = xplane_pb2.XSpace()
+        with open(path, "rb") as f:
+            space.ParseFromString(f.read())
+        for plane in space.planes:
+            if not plane.name.startswith("/host:CPU"):
+                continue
+            for line in plane.lines:
+                if not line.name.startswith("tf_Compute"):  # The executor's threads.
+                    continue
+                for event in line.events:
+                    name = plane.event_metadata[event.metadata_id].name
+                    if ":" in name and "::" not in name:  # "scope/node:OpType"
+                        totals[name.rsplit(":", 1)[-1]] += event.duration_ps * 1e-12
+    return totals
+
+
+def _trace(steps):
+    """Traces ``steps`` train steps and prints where their time went, by op type."""
+    import tensorflow as tf
+
+    def traced(model, iterator):
+        tf.profiler.experimental.start(_TRACE_DIR.value)
+        for _ in range(steps):
+            model.train_step(iterator)["generators/total"].numpy()
+        tf.profiler.experimental.stop()
+
+    seconds = train_step(
+        _GENERATOR.value, _SIZE.value, False, 1, precision=_PRECISION.value, after_warmup=traced
+    )
+    totals = _op_totals(_TRACE_DIR.value)
+    busy = sum(totals.values())
+    print(
+        f"traced {steps} steps ({seconds:.2f} s/step untraced); op time {busy / steps:.2f} s/step"
+    )
+    print("  (on 2 cores ops overlap, so op time can exceed the step's)")
+    for name, total in totals.most_common(_TOP.value):
+        print(f"  {name:40s} {total / steps:7.3f} s/step  {total / busy:6.1%}")
+
+
 def main(argv):
     del argv
     print(cpu_description())
+    if _TRACE_DIR.value:
+        _trace(_STEPS.value)
+        return
     full = None
     print(f"{_GENERATOR.value} at {_SIZE.value} px, batch 1, median of {_STEPS.value} steps")
     for name, enter in _variants():
         with contextlib.ExitStack() as stack:
             enter(stack)
-            seconds = train_step(_GENERATOR.value, _SIZE.value, False, _STEPS.value)
+            seconds = train_step(
+                _GENERATOR.value, _SIZE.value, False, _STEPS.value, precision=_PRECISION.value
+            )
         full = full or seconds
         share = (full - seconds) / full
         print(f"  {name:32s} {seconds:6.2f} s/step  saves {share:6.1%} of the full step")
