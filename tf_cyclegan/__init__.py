@@ -5,4 +5,11 @@ Paper mapping (Zhu et al. 2017), stated once: domain A is the paper's X and B is
 (judges domain-A images) and ``discriminator_b`` is D_Y (judges domain-B images).
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# The one thing done on import, because it must precede TensorFlow's: its C++ INFO lines
+# (CPU feature notices, dataset buffer sizes) are left out of the console unless the user
+# set TF_CPP_MIN_LOG_LEVEL. Warnings and errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")

@@ -1,6 +1,7 @@
 """The train binary as a user runs it: flagfiles, --help, and resume after kill -9."""
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -20,6 +21,11 @@ class TrainCliTest(tf.test.TestCase):
         self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-4")
         self.assertTrue(os.path.exists(f"{model_dir}/config.json"))
         self.assertNotEmpty(os.listdir(f"{model_dir}/samples"))
+        # A quiet console: the precision chosen, no Python INFO logs (datasets opened,
+        # checkpoint sharding, convolution timings); --verbosity=0 brings them back.
+        self.assertRegex(result.stdout, r"Precision: (float32|bfloat16) \(auto: ")
+        python_info = re.compile(r"^I\d{4} [\d:.]+ +\d+ \w+\.py:\d+\]", re.MULTILINE)
+        self.assertNotRegex(result.stderr, python_info)
 
     def test_help_documents_every_flag(self):
         result = helpers.run_python("-m", "tf_cyclegan.train", "--help")  # absl exits 1.

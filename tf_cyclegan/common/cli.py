@@ -1,9 +1,12 @@
-"""What every binary shares: one-line user errors, no tracebacks for expected failures."""
+"""What every binary shares: one-line user errors, no tracebacks for expected failures, and
+a console free of what the user cannot act on."""
 
 import errno
+import logging as std_logging
 import sys
 
-from absl import app, flags
+import tensorflow_datasets as tfds
+from absl import app, flags, logging
 
 from tf_cyclegan.common import errors, interrupts
 
@@ -19,12 +22,33 @@ def _fail(message):
     sys.exit(USER_ERROR_STATUS)
 
 
+# Warnings nobody can act on, from TFDS preparing a dataset for the first time.
+_UNACTIONABLE = ("Variant folder",)
+
+
+class _Unactionable(std_logging.Filter):
+    def filter(self, record):
+        return not str(record.msg).startswith(_UNACTIONABLE)
+
+
+def _quiet_console():
+    """WARNING and above from Python's logs (TensorFlow, TFDS, ours), and no TFDS progress
+    bars, unless ``--verbosity`` is given (``--verbosity=0`` shows INFO again). TensorFlow's
+    C++ INFO lines are set aside in ``tf_cyclegan/__init__.py``, before TensorFlow loads."""
+    if flags.FLAGS["verbosity"].present:
+        return
+    logging.set_verbosity(logging.WARNING)
+    std_logging.getLogger("absl").addFilter(_Unactionable())
+    tfds.disable_progress_bar()
+
+
 def run(main):
     """``app.run(main)``, printing user errors as ``error: ...`` with exit status 2."""
 
     def guarded(argv):
         if len(argv) > 1:
             _fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+        _quiet_console()
         interrupts.raise_on_sigterm()
         try:
             return main(argv)

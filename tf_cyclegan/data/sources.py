@@ -125,6 +125,11 @@ def steps_per_epoch(builder, data_config, global_batch_size):
 def encoded(builder, split, cap):
     """A split's images as encoded bytes (decoding happens after shuffling, in parallel)."""
     decoders = {"image": tfds.decode.SkipDecoding()}
-    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
+    # No TFDS auto-cache: a capped or sampled read leaves it partial, and tf.data warns
+    # about that in every run; --cache is the pipeline's own, complete cache.
+    no_autocache = tfds.ReadConfig(try_autocache=False)
+    ds = builder.as_dataset(
+        split=split, shuffle_files=False, decoders=decoders, read_config=no_autocache
+    )
     ds = ds.map(lambda ex: ex["image"])
     return ds if cap is None else ds.take(cap)

@@ -7,8 +7,10 @@ through tiles.
 """
 
 import os
+import sys
 
 import numpy as np
+import tqdm
 from absl import logging
 from PIL import Image
 
@@ -144,6 +146,7 @@ def translate_paths(
     os.makedirs(output_dir, exist_ok=True)
     skipped, done = [], 0
     budget = translator.budget.whole_pixels
+    bar = tqdm.tqdm(total=len(paths), unit="image", file=sys.stdout, disable=None)
     for batch_paths, images in _batches(paths, batch_size, budget, skipped, translator.prepare):
         if len(images) == 1:  # Possibly a large photo: whole or tiled, as its size needs.
             translated = [translator.translate_image(images[0], batch_paths[0])]
@@ -152,10 +155,6 @@ def translate_paths(
         for path, out in zip(batch_paths, translated):
             _save_png(out, outputs[path])
             done += 1
-        print(
-            f"\r[{done + len(skipped)}/{len(paths)}] {os.path.basename(batch_paths[-1])}",
-            end="",
-            flush=True,
-        )
-    print(flush=True)
+        bar.update(done + len(skipped) - bar.n)
+    bar.close()
     return {"translated": done, "skipped": skipped}

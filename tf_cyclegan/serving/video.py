@@ -10,9 +10,10 @@ leaves no half-written video; the input is never overwritten.
 import os
 import re
 import subprocess
-import time
+import sys
 
 import numpy as np
+import tqdm
 
 from tf_cyclegan.common import atomic_file, errors
 
@@ -99,17 +100,18 @@ def translate_video(translate, input_path, output, batch_size=8, overwrite=False
             audio_path=input_path if audio else None,
             audio_codec=("libvorbis" if suffix == ".webm" else "aac") if audio else None,
         )
-        frames, start, expected = 0, time.perf_counter(), round(meta["duration"] * fps)
+        frames, expected = 0, round(meta["duration"] * fps)
+        # The frame count is the container's estimate; on a terminal only (disable=None).
+        bar = tqdm.tqdm(total=expected, unit="frame", file=sys.stdout, disable=None)
         try:
             writer.send(None)
             while (batch := _frames(reader, batch_size, (height, width, 3))) is not None:
                 for frame in translate(batch):
                     writer.send(np.ascontiguousarray(frame, np.uint8))
                 frames += len(batch)
-                rate = frames / (time.perf_counter() - start)
-                print(f"\rframe {frames}/~{expected} ({rate:.1f} frames/s)", end="", flush=True)
+                bar.update(len(batch))
         finally:
+            bar.close()
             writer.close()  # Waits for ffmpeg: the file is complete after this.
             reader.close()
-    print(flush=True)
     return {"output": target, "frames": frames, "fps": fps, "size": (width, height), "audio": audio}

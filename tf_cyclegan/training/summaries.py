@@ -1,13 +1,11 @@
-"""What a run reports: the console progress line, and image grids for TensorBoard and for
-PNG files under ``model_dir/samples/``."""
+"""What a run shows as images: grids for TensorBoard and PNG files under
+``model_dir/samples/`` (the console's progress is ``progress.py``)."""
 
 import os
-import time
 
 import tensorflow as tf
 
 from tf_cyclegan.common import conventions
-from tf_cyclegan.training.losses import NAMES as LOSS_NAMES
 
 
 def grid(columns):
@@ -52,34 +50,3 @@ def sample_grids(model, samples_a, samples_b):
         "a2b": grid([samples_a, fake_b, model.translate(fake_b, "b2a")]),
         "b2a": grid([samples_b, fake_a, model.translate(fake_a, "a2b")]),
     }
-
-
-def _format_eta(seconds):
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-class Progress:
-    """Prints one line per ``log_every`` steps: step, epoch, losses, images/s, ETA."""
-
-    def __init__(self, total_steps, steps_per_epoch, global_batch, start_step):
-        self.total, self.spe, self.batch = total_steps, steps_per_epoch, global_batch
-        self.last_step, self.last_time = start_step, time.perf_counter()
-        self.images_per_second = 0.0
-
-    def update(self, step, values):
-        now = time.perf_counter()
-        if step > self.last_step:
-            self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
-        self.last_step, self.last_time = step, now
-        eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
-        # The names TensorBoard shows: LOSS_NAMES first, in order, then any others (distill).
-        known = [k for k in LOSS_NAMES if k in values]
-        names = known + sorted(set(values) - set(known))
-        terms = " ".join(f"{k} {values[k]:.3f}" for k in names)
-        epoch = step // self.spe + (1 if step % self.spe else 0)
-        print(
-            f"step {step}/{self.total} epoch {epoch}/{-(-self.total // self.spe)} | {terms} | "
-            f"{self.images_per_second:.2f} img/s | ETA {_format_eta(eta)}",
-            flush=True,
-        )

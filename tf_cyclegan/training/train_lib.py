@@ -15,6 +15,7 @@ from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths
 from tf_cyclegan.training import cyclegan, distribute, state, summaries
+from tf_cyclegan.training import progress as progress_lib
 
 
 def _nonfinite_variables(model):
@@ -98,7 +99,7 @@ class _Run:
     samples: tuple
     inception_model: object
     writer: object
-    progress: summaries.Progress
+    progress: progress_lib.Progress
 
 
 def _setup(config, strategy, chief, build_model):
@@ -177,7 +178,9 @@ def _setup(config, strategy, chief, build_model):
         samples=samples,
         inception_model=inception_model,
         writer=writer,
-        progress=summaries.Progress(total, spe, global_batch, start),
+        progress=progress_lib.Progress(
+            total, spe, global_batch, start, live=None if chief else False
+        ),
     )
 
 
@@ -225,12 +228,14 @@ def _save(run, step, losses=None):
     if bad:
         raise _diverged(step, f"weights {bad[:3]}", run.manager, run.config)
     run.manager.save(checkpoint_number=step)
+    run.progress.checkpoint(step)
 
 
 def _periodic_actions(train_config):
     """What the loop does besides stepping, in order; the checkpoint comes last."""
     cfg = train_config
     return (
+        _Periodic("bar", 1, lambda run, step, _: run.progress.tick(step), chief_only=True),
         _Periodic("log", cfg.log_every, _log, chief_only=True, reads_losses=True),
         _Periodic("summary", cfg.summary_every, _summarize, reads_losses=True),
         _Periodic("samples", cfg.sample_every, _sample, chief_only=True),
@@ -267,9 +272,11 @@ def _train_locked(config, strategy, chief, build_model):
         newest = run_dir.checkpoint_path(run.save_dir, done)
         if done > run.start and run.manager.latest_checkpoint != newest:
             _save(run, done)
+        run.progress.close()
         print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)
         raise
     finally:
+        run.progress.close()
         interrupt.restore()
     return _finish(run, losses)
 
