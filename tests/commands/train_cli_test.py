@@ -9,6 +9,8 @@ import time
 import tensorflow as tf
 
 import helpers
+from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.pretrained import import_torch_lib
 
 
 class TrainCliTest(tf.test.TestCase):
@@ -106,3 +108,36 @@ class TrainCliTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class InitFromCliTest(tf.test.TestCase):
+    def test_fine_tunes_an_imported_official_generator_from_the_command_line(self):
+        source = os.path.join(self.get_temp_dir(), "imported")
+        fixture = os.path.join(helpers.FIXTURES, "pretrained", "resnet.pth")
+        import_torch_lib.import_checkpoints(
+            import_torch_lib.ImportConfig(source, {"a2b": fixture}, crop_size=32)
+        )
+        model_dir = os.path.join(self.get_temp_dir(), "tuned")
+        command = [
+            "-m",
+            "tf_cyclegan.train",
+            f"--init_from={source}",
+            f"--model_dir={model_dir}",
+            "--dataset=synthetic",
+            f"--data_dir={helpers.synthetic_data_dir()}",
+            "--load_size=36",
+            "--crop_size=32",
+            "--ndf=4",
+            "--max_dataset_size=8",
+            "--num_samples=1",
+        ]
+        result = helpers.run_python(*command, "--train_steps=1")
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertIn(f"Started from {source}/ckpt-1: generator_a2b\n", result.stdout)
+        recorded = config_lib.load(model_dir)
+        self.assertEqual(recorded.train.init_from, source)
+        self.assertTrue(recorded.model.pytorch_compatible)  # Taken from the source.
+        resumed = helpers.run_python(*command, "--train_steps=2")  # The same command.
+        self.assertEqual(resumed.returncode, 0, resumed.stderr[-3000:])
+        self.assertIn(f"Resumed from {model_dir}/ckpt-1 at step 1", resumed.stdout)
+        self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-2")

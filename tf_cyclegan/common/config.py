@@ -157,6 +157,12 @@ class TrainConfig:
         None, "Stop after this many steps in all (default: epochs + epochs_decay)."
     )
     seed: int = option(0, "Seed of weights, data order, augmentation and pool.")
+    init_from: str | None = option(
+        None,
+        "Start a new run from another run directory's newest checkpoint (trained here, or "
+        "made by import_torch): its generators, and its discriminators when it has them. "
+        "Model options not given take the source's values; the source is only read.",
+    )
     checkpoint_every: int = free(1000, "Steps between checkpoints.")
     max_to_keep: int = free(3, "Checkpoints kept.")
     summary_every: int = free(100, "Steps between scalar summaries.")

@@ -100,6 +100,11 @@ def validate(config):
         raise errors.ConfigError(
             f"--pool_size={config.loss.pool_size} must be >= 0 (0 disables it)"
         )
+    if t.init_from and os.path.realpath(t.init_from) == os.path.realpath(t.model_dir):
+        raise errors.ConfigError(
+            f"--init_from={t.init_from} is --model_dir itself: a run resumes from its own "
+            "checkpoints; start a new run in another --model_dir"
+        )
     if t.train_steps is not None and t.train_steps < 0:
         raise errors.ConfigError(f"--train_steps={t.train_steps} must be >= 0")
     for flag in ("checkpoint_every", "summary_every", "sample_every", "log_every", "max_to_keep"):

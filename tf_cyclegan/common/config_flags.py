@@ -67,6 +67,17 @@ def define_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
     flag_values.set_default("model_dir", None)
 
 
+def _take_source_model(parts, source_dir, flag_values):
+    """--init_from: the model options the command line does not give are the source run's
+    (one domain's generator of an imported run is enough: this run trains both)."""
+    source = config_lib.load(source_dir).model
+    for field in dataclasses.fields(config_lib.ModelConfig):
+        meta = field.metadata
+        if meta.get("flag") is False or flag_values[flag_name(field)].present:
+            continue
+        parts["model"][field.name] = getattr(source, field.name)
+
+
 def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
     """Builds the frozen ``config.Config`` from parsed flags of ``parts``; the other parts
     take their defaults."""
@@ -77,6 +88,8 @@ def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
             not value if field.metadata.get("invert") else value
         )
     train = parts["train"]
+    if train.get("init_from") and "model" in parts:
+        _take_source_model(parts, train["init_from"], flag_values)
     if train.get("model_dir", "") is None:
         # runs/cycle_gan_horse2zebra, runs/tfds_mnist_0_1: one safe path component.
         train["model_dir"] = "runs/" + re.sub(r"[^\w.-]+", "_", parts["data"]["dataset"])

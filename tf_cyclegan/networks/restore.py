@@ -1,7 +1,9 @@
 """A run directory's generators, rebuilt from its ``config.json`` and restored from one of its
-checkpoints (export, translate, evaluate, distillation's teacher, the importer's check)."""
+checkpoints (export, translate, evaluate, distillation's teacher, the importer's check), and
+another run's networks as a new run's starting point (``train --init_from``)."""
 
 import tensorflow as tf
+from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import errors, run_dir
@@ -63,3 +65,47 @@ def load_generators(model_dir, checkpoint=None):
                 "export an earlier checkpoint with --checkpoint, or retrain with a lower --lr"
             )
     return config, generators, path
+
+
+def _held_networks(prefix):
+    """The networks a checkpoint holds: the children of its ``model`` node."""
+    reader = tf.train.load_checkpoint(prefix)
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    for child in graph.nodes[0].children:
+        if child.local_name == run_dir.CHECKPOINT_ROOT:
+            return {c.local_name for c in graph.nodes[child.node_id].children}
+    return set()
+
+
+def initialize_from(networks, source_dir):
+    """Sets ``networks`` to their values in the newest checkpoint of another run.
+
+    Only reads ``source_dir``. Networks the source does not hold (an imported run has no
+    discriminators, perhaps one generator) keep their initial weights.
+
+    Args:
+        networks: {checkpoint key ("generator_a2b", "discriminator_a", ...): keras.Model}.
+        source_dir: a run directory (trained, distilled or made by ``import_torch``).
+
+    Returns:
+        (the checkpoint read, the keys it set).
+
+    Raises:
+        ConfigError: a network of the source has other shapes (naming the layer).
+    """
+    found = run_dir.checkpoints(source_dir)
+    if not found:
+        raise errors.RunDirError(f"--init_from={source_dir} holds no checkpoint to start from")
+    prefix = found[0]
+    loaded = sorted(set(networks) & _held_networks(prefix))
+    tree = run_dir.checkpoint_tree({key: networks[key] for key in loaded})
+    try:
+        tree.restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (ValueError, AssertionError, tf.errors.OpError) as e:
+        raise errors.ConfigError(
+            f"--init_from={source_dir}: {prefix} does not fit this run's networks "
+            f"({run_dir.error_summary(e)}); give this run the source's architecture options "
+            "(--generator, --ngf, --ndf, channels) or leave them out to take the source's"
+        ) from None
+    return prefix, loaded

@@ -50,6 +50,10 @@ class CycleGAN(state.TrainingState):
             self.pool_b = image_pool.ImagePool(pool, shape_b, replicas, seed + 1, "pool_b")
         self.finish_setup()
 
+    def initializable_networks(self):
+        names = ("generator_a2b", "generator_b2a", "discriminator_a", "discriminator_b")
+        return {name: getattr(self, name) for name in names}
+
     @property
     def generator_variables(self):
         return self.generator_a2b.trainable_variables + self.generator_b2a.trainable_variables

@@ -121,6 +121,10 @@ class TrainingState(tf.Module, metaclass=abc.ABCMeta):
         return conventions.DIRECTIONS
 
     @property
+    def initializable_networks(self):
+        """{checkpoint key: keras.Model} that ``--init_from`` may set (none by default)."""
+        return {}
+
     @abc.abstractmethod
     def generator_variables(self):
         """The trainable variables the generator optimizer updates."""

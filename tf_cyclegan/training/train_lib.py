@@ -13,7 +13,7 @@ from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import config_checks, conventions, errors, interrupts, run_dir, run_lock
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
-from tf_cyclegan.networks import conv_paths
+from tf_cyclegan.networks import conv_paths, restore
 from tf_cyclegan.training import cyclegan, distribute, state, summaries
 from tf_cyclegan.training import progress as progress_lib
 
@@ -138,6 +138,12 @@ def _setup(config, strategy, chief, build_model):
     latest = run_dir.restore_newest(restore_finite, model_dir)
     if latest:
         print(f"Resumed from {latest} at step {int(model.step.numpy())}", flush=True)
+    elif cfg.init_from:
+        networks = model.initializable_networks()
+        if not networks:
+            raise errors.ConfigError("--init_from starts a train run; distill takes --teacher")
+        source, loaded = restore.initialize_from(networks, cfg.init_from)
+        print(f"Started from {source}: {', '.join(loaded)}", flush=True)
     start = int(model.step.numpy())
     epochs = config.optim.epochs + config.optim.epochs_decay
     total = cfg.train_steps if cfg.train_steps is not None else epochs * spe
