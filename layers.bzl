@@ -35,7 +35,11 @@ def tf_cyclegan_package(name):
     native.py_library(
         name = name,
         srcs = srcs,
-        data = [":" + name + "_layering"],
+        # Files a package reads besides its code (exporting's web page).
+        data = [":" + name + "_layering"] + native.glob(
+            ["tf_cyclegan/%s/**/*" % name],
+            exclude = ["**/*.py", "**/__pycache__/**"],
+        ),
         imports = ["."],
         srcs_version = "PY3",
         deps = [":" + dep for dep in LAYERS[name]] + [":package_root"],

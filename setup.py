@@ -10,6 +10,8 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["tf_cyclegan", "tf_cyclegan.*"]),
+    # export --formats=web copies this page next to the models.
+    package_data={"tf_cyclegan.exporting": ["web_page/*"]},
     install_requires=[
         # CPU build; on GPU machines install tensorflow[and-cuda]==2.21.0 first.
         "tensorflow-cpu==2.21.0; platform_machine=='x86_64'",

@@ -6,10 +6,12 @@ Writes saved_model/, {a2b,b2a}_{variant}.tflite, config.json and export_report.j
 against the trained model, max abs error, size, LiteRT latency), printed as a table.
 """
 
+import os
+
 from absl import flags
 
 from tf_cyclegan.common import cli, shared_flags
-from tf_cyclegan.exporting import export_lib
+from tf_cyclegan.exporting import export_lib, web_export
 
 _MODEL_DIR = shared_flags.define_model_dir("The training run to export.")
 _EXPORT_DIR = flags.DEFINE_string("export_dir", None, "Where to write.", required=True)
@@ -17,7 +19,8 @@ _CHECKPOINT = shared_flags.define_checkpoint()
 _FORMATS = flags.DEFINE_list(
     "formats",
     "saved_model,tflite",
-    "Of: saved_model, tflite, pth (the official PyTorch generator, for its test.py).",
+    "Of: saved_model, tflite, pth (the official PyTorch generator, for its test.py), web (a "
+    "static page running the float .tflite in a browser with LiteRT.js; needs --litertjs).",
 )
 _QUANTIZATION = flags.DEFINE_list(
     "quantization", "float32,float16", "TFLite variants, of: " + ", ".join(export_lib.QUANTIZATIONS)
@@ -35,6 +38,13 @@ _SAVED_MODEL_PRECISION = flags.DEFINE_enum(
     "What the SavedModel computes in (weights stay float32): float32 runs well anywhere; "
     "bfloat16 is faster where the hardware computes it natively (AMX or AVX512_BF16 CPUs, "
     "GPUs >= sm80) and slower elsewhere; auto: bfloat16 if this machine has it.",
+)
+_LITERTJS = flags.DEFINE_string(
+    "litertjs",
+    "node_modules",
+    "--formats=web: the node_modules folder of `npm install @litertjs/core@"
+    + web_export.LITERTJS_VERSION
+    + "`; its files are copied into the page.",
 )
 _OVERWRITE = shared_flags.define_overwrite("Replace an existing --export_dir.")
 
@@ -56,6 +66,7 @@ def main(argv):
             parity_images=_PARITY_IMAGES.value,
             overwrite=_OVERWRITE.value,
             saved_model_precision=_SAVED_MODEL_PRECISION.value,
+            litertjs=_LITERTJS.value,
         )
     )
     header = f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}"
@@ -68,6 +79,13 @@ def main(argv):
             f"{name:<26}{r['psnr_db']:>9.1f}{r['max_abs_error']:>10.2e}"
             f"{r['size_bytes'] / 2**20:>8.2f}{latency.get('1', float('nan')):>9.1f}"
             f"{latency.get('2', float('nan')):>9.1f}  {gpu}"
+        )
+    if "web" in report:
+        web = os.path.join(_EXPORT_DIR.value, report["web"]["path"])
+        print(
+            f"Web page: {web}/ ({report['web']['size_bytes'] / 2**20:.1f} MB). Serve it with "
+            f"`python -m http.server -d {_EXPORT_DIR.value}` and open "
+            "http://<this machine>:8000/web/ (see export/README.md)"
         )
     print(f"Wrote {_EXPORT_DIR.value} (report: export_report.json)")
 

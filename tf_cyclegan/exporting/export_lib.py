@@ -17,12 +17,12 @@ from absl import logging
 from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, precision, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.data import pipeline, sources
-from tf_cyclegan.exporting import parity, tflite_export
+from tf_cyclegan.exporting import parity, tflite_export, web_export
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import official, pth, pth_writer
 from tf_cyclegan.serving import serving_module
 
-FORMATS = ("saved_model", "tflite", "pth")
+FORMATS = ("saved_model", "tflite", "pth", "web")
 REPORT_FILE = serving_module.REPORT_FILE
 SAVED_MODEL = serving_module.SAVED_MODEL
 QUANTIZATIONS = ("float32", "float16", "dynamic_range", "int8")
@@ -46,6 +46,7 @@ class ExportConfig:
     # float32 by default: a SavedModel usually serves on other machines than the one that
     # exports it, and emulated bfloat16 is slower than float32.
     saved_model_precision: str = precision.FLOAT32
+    litertjs: str = "node_modules"  # Holds @litertjs/core, for the web page.
 
 
 def _held_out(config, split, count, size):
@@ -71,6 +72,13 @@ def _validate(cfg):
         unknown = [v for v in value if v not in valid]
         if unknown or not value:
             raise errors.ConfigError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
+    if "web" in cfg.formats:
+        if "tflite" not in cfg.formats or not {"float16", "float32"} & set(cfg.quantizations):
+            raise errors.ConfigError(
+                "--formats=web runs a float .tflite in the browser: add tflite to --formats "
+                "and float16 (or float32) to --quantization"
+            )
+        web_export.check_installed(cfg.litertjs)
     if "://" in cfg.export_dir:
         raise errors.ConfigError(
             f"--export_dir={cfg.export_dir}: export writes to a local folder; copy it after"
@@ -82,7 +90,7 @@ def _validate(cfg):
 
 def _export_names(report):
     """The names an export wrote, from its report."""
-    names = {REPORT_FILE, run_dir.CONFIG_FILE, SAVED_MODEL}
+    names = {REPORT_FILE, run_dir.CONFIG_FILE, SAVED_MODEL, web_export.WEB_DIR}
     return names | {a["path"] for a in report.get("artifacts", {}).values() if "path" in a}
 
 
@@ -158,6 +166,8 @@ def export(cfg):
                     rep,
                 )
             )
+        if "web" in cfg.formats:
+            report["web"] = _export_web(cfg, config, staging, size, generators)
         if "saved_model" in cfg.formats:
             computes_in = precision.resolve(cfg.saved_model_precision)[0]
             serving = translator
@@ -179,6 +189,20 @@ def export(cfg):
         if os.path.exists(staging):  # Only a failed export leaves its own staging behind.
             shutil.rmtree(staging)
     return report
+
+
+def _export_web(cfg, config, staging, size, generators):
+    """The browser page over each direction's smallest float .tflite (float16 if written)."""
+    variant = "float16" if "float16" in cfg.quantizations else "float32"
+    models = {
+        d: {
+            "file": f"{d}_{variant}.tflite",
+            "size": size,
+            "channels": list(config.model.direction_channels(d)),
+        }
+        for d in generators
+    }
+    return web_export.write(staging, cfg.litertjs, models)
 
 
 def _serving_in(computes_in, config, generators, multiple):
