@@ -40,8 +40,10 @@ def _train(seed, precision, model_dir):
         f"--mixed_precision={precision}",
     ]
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=_ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(command, cwd=_ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
     # The evaluation is printed as indented JSON after the mark, ending at the first "}".
     text = result.stdout.split(_MARK, 1)[1]
     metrics = json.loads(text[: text.index("}") + 1])
