@@ -57,6 +57,7 @@ def main(argv):
         model,
         directions=tuple(generators),
         channels=(config.model.input_nc, config.model.output_nc),
+        progress=True,
     )
     out = os.path.join(_MODEL_DIR.value, run_dir.EVAL_FILE)
     run_dir.write_json(out, {"checkpoint": path, **results})

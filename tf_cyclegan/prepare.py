@@ -9,7 +9,9 @@ listed.
 """
 
 import os
+import sys
 
+import tensorflow_datasets as tfds
 from absl import flags
 
 from tf_cyclegan.common import cli, shared_flags
@@ -24,7 +26,8 @@ flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 def main(argv):
     del argv  # cli.run refuses positional arguments.
-
+    if sys.stdout.isatty():  # Preparing is what this command does: TFDS' bars show it.
+        tfds.enable_progress_bar()
     result = prepare_lib.prepare(_DATASET.value, os.path.expanduser(_SOURCE.value), _DATA_DIR.value)
     counts = ", ".join(f"{k} {v}" for k, v in result["splits"].items())
     print(f"Prepared {_DATASET.value} in {result['data_dir']}: {counts}.")

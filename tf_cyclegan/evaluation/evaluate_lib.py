@@ -1,6 +1,9 @@
 """Translation quality of a run: FID/KID, cycle error, and ground truth where it exists."""
 
+import sys
+
 import tensorflow as tf
+import tqdm
 
 from tf_cyclegan.common import conventions
 from tf_cyclegan.data import pipeline, sources
@@ -28,6 +31,7 @@ def evaluate(
     inception_model=None,
     directions=conventions.DIRECTIONS,
     channels=(3, 3),
+    progress=False,
 ):
     """All metrics of ``directions`` on the full test splits.
 
@@ -39,6 +43,7 @@ def evaluate(
         inception_model: from ``inception.load()``, or None to skip FID and KID.
         directions: the directions ``translate`` can do; the cycle error needs both.
         channels: (domain A's, domain B's) image channels, 3 or 1.
+        progress: a bar of the directions done, on a terminal (the evaluate command).
 
     Returns:
         {"a2b/cycle_mae": ..., "a2b/fid": ..., "a2b/kid": ..., "a2b/kid_std": ...,
@@ -50,9 +55,13 @@ def evaluate(
     results = {}
     fns = {d: tf.function(lambda x, d=d: translate(x, d)) for d in directions}
     by_domain = dict(zip(conventions.DOMAINS, channels))
+    bar = tqdm.tqdm(
+        total=len(fns), unit="direction", file=sys.stdout, disable=None if progress else True
+    )
     for direction, source_split, target_split in DIRECTIONS:
         if direction not in fns:
             continue
+        bar.set_description(direction)
         d = conventions.DIRECTION[direction]
         pair = (by_domain[d.source], by_domain[d.target])
         source = split_images(builder, source_split, size, pair[0])
@@ -73,4 +82,6 @@ def evaluate(
         if pairs is not None:
             error = metrics.paired_translation_error(fns[direction], *pairs)
             results.update({f"{direction}/{k}": v for k, v in error.items()})
+        bar.update()
+    bar.close()
     return results

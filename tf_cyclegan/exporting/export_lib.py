@@ -9,9 +9,11 @@ import dataclasses
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import tensorflow as tf
+import tqdm
 from absl import logging
 
 from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, precision, run_dir
@@ -145,10 +147,14 @@ def export(cfg):
     for direction, (split, _) in splits.items():
         images = _held_out(config, split, cfg.parity_images, size)
         held_out[direction] = (images, generators[direction](images, training=False).numpy())
+    # On a terminal: one step per direction's TFLite files, then per other format.
+    stages = len(splits) * ("tflite" in cfg.formats) + len(set(cfg.formats) - {"tflite"})
+    bar = tqdm.tqdm(total=stages, unit="artifact", file=sys.stdout, disable=None)
     try:
         for direction, (_, train_split) in splits.items():
             if "tflite" not in cfg.formats:
                 break
+            bar.set_description(f"tflite {direction}")
             images, expected = held_out[direction]
             rep = None
             if "int8" in cfg.quantizations:
@@ -166,9 +172,13 @@ def export(cfg):
                     rep,
                 )
             )
+            bar.update()
         if "web" in cfg.formats:
+            bar.set_description("web")
             report["web"] = _export_web(cfg, config, staging, size, generators)
+            bar.update()
         if "saved_model" in cfg.formats:
+            bar.set_description("saved_model")
             computes_in = precision.resolve(cfg.saved_model_precision)[0]
             serving = translator
             if computes_in != precision.FLOAT32:
@@ -176,9 +186,12 @@ def export(cfg):
             report["artifacts"]["saved_model"] = _export_saved_model(
                 serving, staging, held_out, computes_in
             )
+            bar.update()
         if "pth" in cfg.formats:
+            bar.set_description("pth")
             pth_files = _export_pth(config.model, generators, staging, held_out)
             report["artifacts"].update(pth_files)
+            bar.update()
         config_lib.save(config, staging)
         # Written last: its presence marks a complete export that --overwrite may replace.
         with open(os.path.join(staging, REPORT_FILE), "w") as f:
@@ -186,6 +199,7 @@ def export(cfg):
         os.chmod(staging, 0o755)  # mkdtemp makes it private; an export is for sharing.
         atomic_dir.replace(staging, cfg.export_dir)
     finally:
+        bar.close()
         if os.path.exists(staging):  # Only a failed export leaves its own staging behind.
             shutil.rmtree(staging)
     return report
