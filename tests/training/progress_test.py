@@ -42,10 +42,10 @@ class ProgressTest(tf.test.TestCase):
 
         shown = _printed(True, report).split("\r")[-1]
         self.assertIn("6/8", shown)
-        self.assertIn("epoch=2/2", shown)
-        self.assertIn("G=1.250", shown)
-        self.assertIn("D=0.500", shown)
-        self.assertIn("ckpt=5", shown)
+        self.assertIn("epoch 2/2", shown)
+        self.assertIn("img/s", shown)
+        self.assertIn("G 1.250, D 0.500", shown)
+        self.assertIn("ckpt 5", shown)
         self.assertNotIn("generators/cycle_a", shown)  # Every term goes to TensorBoard.
 
 

@@ -61,14 +61,17 @@ class Progress:
         if step > self.last_step:
             self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
         self.last_step, self.last_time = step, now
-        self._postfix.update(epoch=self._epoch(step), img_s=f"{self.images_per_second:.2f}")
-        self._bar.set_postfix(self._postfix, refresh=False)
+        self._postfix.update(epoch=f"epoch {self._epoch(step)}")
+        self._postfix.update(rate=f"{self.images_per_second:.1f} img/s")
+        self._bar.set_postfix_str(", ".join(self._postfix.values()), refresh=False)
         self._bar.update(step - self._bar.n)
 
     def update(self, step, values):
         """Reports the losses of ``step`` ({name: float}): the bar's totals, or a line."""
         if self._bar:
-            self._postfix.update({k: f"{values[v]:.3f}" for k, v in _TOTALS.items() if v in values})
+            self._postfix.update(
+                {k: f"{k} {values[v]:.3f}" for k, v in _TOTALS.items() if v in values}
+            )
             self.tick(step)
             return
         now = time.perf_counter()
@@ -89,8 +92,8 @@ class Progress:
     def checkpoint(self, step):
         """Shows the last checkpoint on the bar."""
         if self._bar:
-            self._postfix["ckpt"] = step
-            self._bar.set_postfix(self._postfix, refresh=True)
+            self._postfix["ckpt"] = f"ckpt {step}"
+            self._bar.set_postfix_str(", ".join(self._postfix.values()), refresh=True)
 
     def write(self, text):
         """Prints a line without breaking the bar."""
