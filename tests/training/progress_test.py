@@ -42,7 +42,7 @@ class ProgressTest(tf.test.TestCase):
 
         shown = _printed(True, report).split("\r")[-1]
         self.assertIn("6/8", shown)
-        self.assertIn("epoch 2/2", shown)
+        self.assertIn("ep 2/2", shown)
         self.assertIn("img/s", shown)
         self.assertIn("G 1.250, D 0.500", shown)
         self.assertIn("ckpt 5", shown)

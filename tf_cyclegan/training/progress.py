@@ -47,7 +47,7 @@ class Progress:
                 unit="step",
                 dynamic_ncols=True,
                 file=sys.stdout,
-                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
+                bar_format="{n_fmt}/{total_fmt} |{bar}| {elapsed}<{remaining}{postfix}",
             )
 
     def _epoch(self, step):
@@ -61,7 +61,7 @@ class Progress:
         if step > self.last_step:
             self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
         self.last_step, self.last_time = step, now
-        self._postfix.update(epoch=f"epoch {self._epoch(step)}")
+        self._postfix.update(epoch=f"ep {self._epoch(step)}")
         self._postfix.update(rate=f"{self.images_per_second:.1f} img/s")
         self._bar.set_postfix_str(", ".join(self._postfix.values()), refresh=False)
         self._bar.update(step - self._bar.n)
