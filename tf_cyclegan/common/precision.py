@@ -42,12 +42,13 @@ def _cpu_flags(cpuinfo="/proc/cpuinfo"):
     """The CPU's feature flags; empty where ``/proc/cpuinfo`` does not exist (not Linux)."""
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() in ("flags", "Features"):  # x86, ARM
-                    return frozenset(value.split())
+            lines = f.readlines()
     except OSError:
-        pass
+        return frozenset()
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):  # x86, ARM
+            return frozenset(value.split())
     return frozenset()
 
 

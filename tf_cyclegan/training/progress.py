@@ -53,14 +53,18 @@ class Progress:
     def _epoch(self, step):
         return f"{step // self.spe + (1 if step % self.spe else 0)}/{-(-self.total // self.spe)}"
 
-    def tick(self, step):
-        """Moves the bar to ``step`` (every step; no host sync). Plain lines ignore it."""
-        if not self._bar:
-            return
+    def _measure(self, step):
+        """Updates images/s over the steps since the last report."""
         now = time.perf_counter()
         if step > self.last_step:
             self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
         self.last_step, self.last_time = step, now
+
+    def tick(self, step):
+        """Moves the bar to ``step`` (every step; no host sync). Plain lines ignore it."""
+        if not self._bar:
+            return
+        self._measure(step)
         self._postfix.update(epoch=f"ep {self._epoch(step)}")
         self._postfix.update(rate=f"{self.images_per_second:.1f} img/s")
         self._bar.set_postfix_str(", ".join(self._postfix.values()), refresh=False)
@@ -74,10 +78,7 @@ class Progress:
             )
             self.tick(step)
             return
-        now = time.perf_counter()
-        if step > self.last_step:
-            self.images_per_second = (step - self.last_step) * self.batch / (now - self.last_time)
-        self.last_step, self.last_time = step, now
+        self._measure(step)
         eta = (self.total - step) * self.batch / max(self.images_per_second, 1e-9)
         # The names TensorBoard shows: LOSS_NAMES first, in order, then any others (distill).
         known = [k for k in LOSS_NAMES if k in values]
