@@ -76,14 +76,14 @@ def load(model, direction, precision="float32"):
         raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
     if not tf.io.gfile.exists(model):
         raise errors.MissingError(f"--model={model} does not exist")
-    if precision not in (precision_lib.AUTO, precision_lib.FLOAT32) and not tf.io.gfile.exists(
-        os.path.join(model, run_dir.CONFIG_FILE)
-    ):
+    exported = tf.io.gfile.exists(os.path.join(model, serving_module.REPORT_FILE))
+    is_run = not exported and tf.io.gfile.exists(os.path.join(model, run_dir.CONFIG_FILE))
+    if precision not in (precision_lib.AUTO, precision_lib.FLOAT32) and not is_run:
         raise errors.ConfigError(
             f"--precision={precision} applies to a training run directory; --model={model} "
             "computes in the precision it was exported in (leave --precision out)"
         )
-    if tf.io.gfile.exists(os.path.join(model, serving_module.REPORT_FILE)):
+    if exported:
         return _from_export(model, direction)
     if model.endswith(".tflite"):
         return _from_tflite(model, direction)
