@@ -41,5 +41,15 @@ class TranslatePrecisionTest(tf.test.TestCase):
             )
 
 
+class ExportDirectoryPrecisionTest(tf.test.TestCase):
+    def test_an_export_directory_is_not_taken_for_a_run_because_it_holds_config_json(self):
+        export_dir = self.get_temp_dir()
+        for name in ("export_report.json", "config.json"):  # What an export writes.
+            with open(os.path.join(export_dir, name), "w") as f:
+                f.write("{}")
+        with self.assertRaisesRegex(errors.ConfigError, "--precision=bfloat16 applies to a"):
+            translators.load(export_dir, "a2b", "bfloat16")
+
+
 if __name__ == "__main__":
     tf.test.main()
