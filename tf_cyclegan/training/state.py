@@ -120,11 +120,11 @@ class TrainingState(tf.Module, metaclass=abc.ABCMeta):
         """The directions the model translates."""
         return conventions.DIRECTIONS
 
-    @property
     def initializable_networks(self):
         """{checkpoint key: keras.Model} that ``--init_from`` may set (none by default)."""
         return {}
 
+    @property
     @abc.abstractmethod
     def generator_variables(self):
         """The trainable variables the generator optimizer updates."""
