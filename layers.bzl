@@ -10,12 +10,28 @@ LAYERS = {
     "common": [],
     "networks": ["common"],
     "data": ["common"],
-    "evaluation": ["common", "data"],
-    "pretrained": ["common", "networks"],
+    "torch_files": ["common"],
+    "evaluation": ["common", "data", "torch_files"],
+    "pretrained": ["common", "networks", "torch_files"],
     "serving": ["common", "data", "networks"],
-    "training": ["common", "data", "evaluation", "networks"],
-    "exporting": ["common", "data", "evaluation", "networks", "pretrained", "serving"],
-    "distillation": ["common", "data", "evaluation", "networks", "training"],
+    "training": ["common", "data", "evaluation", "networks", "torch_files"],
+    "exporting": [
+        "common",
+        "data",
+        "evaluation",
+        "networks",
+        "pretrained",
+        "serving",
+        "torch_files",
+    ],
+    "distillation": [
+        "common",
+        "data",
+        "evaluation",
+        "networks",
+        "torch_files",
+        "training",
+    ],
 }
 
 def tf_cyclegan_package(name):

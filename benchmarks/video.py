@@ -24,7 +24,8 @@ def _run_dir(work):
     """A ResNet-9 run directory with random weights, through the .pth import."""
     from tf_cyclegan.common import config as config_lib
     from tf_cyclegan.networks import models
-    from tf_cyclegan.pretrained import import_torch_lib, official, pth_writer
+    from tf_cyclegan.pretrained import import_torch_lib, official
+    from tf_cyclegan.torch_files import pth_writer
 
     model_config = config_lib.ModelConfig(pytorch_compatible=True)
     net = models.build_generator(model_config, seed=1)

@@ -22,8 +22,9 @@ from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import errors
 from tf_cyclegan.exporting import export_lib
 from tf_cyclegan.networks import models, restore
-from tf_cyclegan.pretrained import import_torch_lib, official, pth
+from tf_cyclegan.pretrained import import_torch_lib, official
 from tf_cyclegan.serving import translators
+from tf_cyclegan.torch_files import pth
 
 FIXTURES = os.path.join(helpers.FIXTURES, "pretrained")
 TOLERANCE = 1e-4

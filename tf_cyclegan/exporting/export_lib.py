@@ -21,8 +21,9 @@ from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.exporting import parity, tflite_export, web_export
 from tf_cyclegan.networks import models, restore
-from tf_cyclegan.pretrained import official, pth, pth_writer
+from tf_cyclegan.pretrained import official
 from tf_cyclegan.serving import serving_module
+from tf_cyclegan.torch_files import pth, pth_writer
 
 FORMATS = ("saved_model", "tflite", "pth", "web")
 REPORT_FILE = serving_module.REPORT_FILE

@@ -1,3 +1,2 @@
-"""The official PyTorch CycleGAN generators, without PyTorch: reading ``.pth`` files safely
-(``pth``), writing them (``pth_writer``), their key layout (``official``), a run directory
-from them (``import_torch_lib``)."""
+"""The official PyTorch CycleGAN generators, without PyTorch: their key layout (``official``)
+and a run directory from them (``import_torch_lib``); the files are read by ``torch_files``."""

@@ -12,7 +12,8 @@ import tensorflow as tf
 from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.networks import models, restore
-from tf_cyclegan.pretrained import official, pth
+from tf_cyclegan.pretrained import official
+from tf_cyclegan.torch_files import pth
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import re
 import numpy as np
 
 from tf_cyclegan.common import architectures, errors
-from tf_cyclegan.pretrained.pth import PthError
+from tf_cyclegan.torch_files.pth import PthError
 
 _STALE = re.compile(r"\.(running_mean|running_var|num_batches_tracked)$")
 _RESNET_BLOCK = re.compile(r"^model\.(\d+)\.conv_block\.1\.weight$")

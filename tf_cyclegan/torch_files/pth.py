@@ -23,8 +23,8 @@ import struct
 import tarfile
 import zipfile
 
-from tf_cyclegan.pretrained import pth_records
-from tf_cyclegan.pretrained.pth_records import PthError, SafeUnpickler, Storage, Tensor, unpickle
+from tf_cyclegan.torch_files import pth_records
+from tf_cyclegan.torch_files.pth_records import PthError, SafeUnpickler, Storage, Tensor, unpickle
 
 __all__ = ["PthError", "Tensor", "load_state_dict", "open_state_dict"]
 

@@ -15,7 +15,8 @@ import pth_forge
 import tensorflow as tf
 from absl.testing import parameterized
 
-from tf_cyclegan.pretrained import import_torch_lib, pth
+from tf_cyclegan.pretrained import import_torch_lib
+from tf_cyclegan.torch_files import pth
 
 _BOMB_BYTES = 256 << 20  # What the deflated member expands to; the tensor needs 16 bytes.
 # A refused file may cost the parser's own buffers (zipfile seeks in 16 MB chunks), never
@@ -105,7 +106,7 @@ class HostilePthTest(tf.test.TestCase, parameterized.TestCase):
         paths += [_bomb(directory), _bomb(directory, _BOMB_BYTES // 4 - 4)]
         script = (
             "import json, resource, sys\n"
-            "from tf_cyclegan.pretrained import pth\n"
+            "from tf_cyclegan.torch_files import pth\n"
             "peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "base = peak()\n"
             "for path in sys.argv[1:]:\n"
