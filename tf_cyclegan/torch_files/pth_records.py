@@ -144,16 +144,57 @@ def _rebuild_parameter(data, requires_grad=False, backward_hooks=None, *unused):
     return data
 
 
+class ScriptObject:
+    """A TorchScript module or object as its archive records it: a class name and attributes.
+
+    The archive's ``code/`` (the class's methods) is never read, let alone run: the object is
+    inert data, and what a caller uses is its ``attributes`` (tensors, numbers, sub-objects).
+    """
+
+    qualified_name = None
+
+    def __setstate__(self, state):
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise ValueError(f"a {self.qualified_name} record holds no attribute dict")
+        self.attributes = state
+
+
+_SCRIPT_CLASSES = {}
+
+
+def _script_class(qualified_name):
+    """One inert ``ScriptObject`` subclass per TorchScript class name."""
+    if qualified_name not in _SCRIPT_CLASSES:
+        _SCRIPT_CLASSES[qualified_name] = type(
+            "ScriptObject", (ScriptObject,), {"qualified_name": qualified_name}
+        )
+    return _SCRIPT_CLASSES[qualified_name]
+
+
+def _build_list(kind):
+    def build(values):
+        if not isinstance(values, list) or not all(isinstance(v, kind) for v in values):
+            raise PthError(f"a TorchScript list of {kind.__name__} holds something else")
+        return values
+
+    return build
+
+
 _ALLOWED = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    # TorchScript archives record typed lists (a pooling's kernel size) with these.
+    ("torch.jit._pickle", "build_intlist"): _build_list(int),
+    ("torch.jit._pickle", "build_doublelist"): _build_list(float),
+    ("torch.jit._pickle", "build_boollist"): _build_list(bool),
 }
 
 
 class SafeUnpickler(pickle.Unpickler):
-    """Builds only dicts, tensors and storage records; refuses any other name by name.
+    """Builds only dicts, tensors, storage records and inert TorchScript objects; refuses any
+    other name by name.
 
     Args:
         file: a binary stream at a pickle.
@@ -173,6 +214,9 @@ class SafeUnpickler(pickle.Unpickler):
             return StorageType(STORAGE_DTYPES[name])
         if module == "torch" and name.removesuffix("Tensor") + "Storage" in STORAGE_DTYPES:
             return StorageType(STORAGE_DTYPES[name.removesuffix("Tensor") + "Storage"])
+        if module.startswith("__torch__.") or module == "__torch__":
+            # TorchScript's own namespace: classes compiled into the archive, never importable.
+            return _script_class(f"{module}.{name}")
         raise PthError(
             f"{self._source} names {module}.{name}, which a state dict never needs; refusing "
             "to load it (a pickle can run code). Load only weights from sources you trust, "

@@ -47,7 +47,14 @@ def _evaluate(model, builder, config, inception_model, writer, step):
     channels = (config.model.input_nc, config.model.output_nc)
     size = config.data.crop_size
     results = evaluate_lib.evaluate(
-        model.translate, builder, size, inception_model, model.directions, channels
+        model.translate,
+        builder,
+        size,
+        inception_model,
+        model.directions,
+        channels,
+        max_images=config.train.eval_images,
+        reference_cache=os.path.join(config.train.model_dir, run_dir.FID_REFERENCE),
     )
     results.update(model.evaluation_extras(builder, size))
     with writer.as_default(step=step):
