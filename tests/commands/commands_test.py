@@ -100,6 +100,16 @@ class EvaluateTest(CommandTest):
                 self.assertIn(f"{direction}/{metric}", printed)
         self.assertNotIn("a2b/fid", written)
 
+    def test_standard_weights_give_fid_and_kid_under_their_standard_names(self):
+        model_dir = helpers.copy_run(helpers.trained_run())
+        printed = _run_main(evaluate, model_dir=model_dir, inception_weights=helpers.NARROW_FID_PTH)
+        with open(os.path.join(model_dir, run_dir.EVAL_FILE)) as f:
+            written = json.load(f)
+        self.assertIn("Features: standard FID Inception", printed)
+        for name in ("a2b/fid", "a2b/kid", "b2a/fid", "b2a/kid_std"):
+            self.assertIn(name, written)
+        self.assertFalse(any("keras" in name for name in written), written)
+
     def test_offline_without_weights_prints_what_it_can_and_says_how_to_get_fid(self):
         model_dir = helpers.copy_run(helpers.trained_run())
         with (

@@ -22,8 +22,9 @@ def _fail(message):
     sys.exit(USER_ERROR_STATUS)
 
 
-# Warnings nobody can act on, from TFDS preparing a dataset for the first time.
-_UNACTIONABLE = ("Variant folder",)
+# Warnings nobody can act on, from TFDS: preparing a dataset for the first time, and naming
+# the configuration a folder dataset gets (on every run that reads one).
+_UNACTIONABLE = ("Variant folder", "Using custom data configuration")
 
 
 class _Unactionable(std_logging.Filter):
