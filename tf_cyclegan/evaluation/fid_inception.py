@@ -31,65 +31,73 @@ def _conv(name, kernel, stride=1, padding="same"):
     return ("conv", name, kernel, stride, padding)
 
 
+def _in(block):
+    """A convolution of ``block``'s: (branch name, kernel, ...) -> a step."""
+    return lambda branch, *args: _conv(f"{block}.{branch}", *args)
+
+
+_ROW7, _COL7, _ROW3, _COL3 = (1, 7), (7, 1), (1, 3), (3, 1)
+
+
 def _block_a(name):
-    b = lambda n, k: _conv(f"{name}.{n}", k)  # noqa: E731 (a local shorthand)
+    c = _in(name)
     return [
-        [b("branch1x1", (1, 1))],
-        [b("branch5x5_1", (1, 1)), b("branch5x5_2", (5, 5))],
-        [b("branch3x3dbl_1", (1, 1)), b("branch3x3dbl_2", (3, 3)), b("branch3x3dbl_3", (3, 3))],
-        [("avg",), b("branch_pool", (1, 1))],
+        [c("branch1x1", (1, 1))],
+        [c("branch5x5_1", (1, 1)), c("branch5x5_2", (5, 5))],
+        [c("branch3x3dbl_1", (1, 1)), c("branch3x3dbl_2", (3, 3)), c("branch3x3dbl_3", (3, 3))],
+        [("avg",), c("branch_pool", (1, 1))],
     ]
 
 
 def _block_b(name):
+    c = _in(name)
     return [
-        [_conv(f"{name}.branch3x3", (3, 3), 2, "valid")],
+        [c("branch3x3", (3, 3), 2, "valid")],
         [
-            _conv(f"{name}.branch3x3dbl_1", (1, 1)),
-            _conv(f"{name}.branch3x3dbl_2", (3, 3)),
-            _conv(f"{name}.branch3x3dbl_3", (3, 3), 2, "valid"),
+            c("branch3x3dbl_1", (1, 1)),
+            c("branch3x3dbl_2", (3, 3)),
+            c("branch3x3dbl_3", (3, 3), 2, "valid"),
         ],
         [("max", 2, "valid")],
     ]
 
 
 def _block_c(name):
-    b = lambda n, k: _conv(f"{name}.{n}", k)  # noqa: E731
-    row, col = (1, 7), (7, 1)
+    c = _in(name)
     return [
-        [b("branch1x1", (1, 1))],
-        [b("branch7x7_1", (1, 1)), b("branch7x7_2", row), b("branch7x7_3", col)],
-        [b("branch7x7dbl_1", (1, 1))]
-        + [b(f"branch7x7dbl_{i}", k) for i, k in zip(range(2, 6), (col, row, col, row))],
-        [("avg",), b("branch_pool", (1, 1))],
+        [c("branch1x1", (1, 1))],
+        [c("branch7x7_1", (1, 1)), c("branch7x7_2", _ROW7), c("branch7x7_3", _COL7)],
+        [c("branch7x7dbl_1", (1, 1))]
+        + [c(f"branch7x7dbl_{i}", k) for i, k in zip(range(2, 6), (_COL7, _ROW7) * 2)],
+        [("avg",), c("branch_pool", (1, 1))],
     ]
 
 
 def _block_d(name):
-    b = lambda n, k, s=1, p="same": _conv(f"{name}.{n}", k, s, p)  # noqa: E731
+    c = _in(name)
     return [
-        [b("branch3x3_1", (1, 1)), b("branch3x3_2", (3, 3), 2, "valid")],
+        [c("branch3x3_1", (1, 1)), c("branch3x3_2", (3, 3), 2, "valid")],
         [
-            b("branch7x7x3_1", (1, 1)),
-            b("branch7x7x3_2", (1, 7)),
-            b("branch7x7x3_3", (7, 1)),
-            b("branch7x7x3_4", (3, 3), 2, "valid"),
+            c("branch7x7x3_1", (1, 1)),
+            c("branch7x7x3_2", _ROW7),
+            c("branch7x7x3_3", _COL7),
+            c("branch7x7x3_4", (3, 3), 2, "valid"),
         ],
         [("max", 2, "valid")],
     ]
 
 
 def _block_e(name, pool):
-    b = lambda n, k: _conv(f"{name}.{n}", k)  # noqa: E731
+    c = _in(name)
     return [
-        [b("branch1x1", (1, 1))],
-        [b("branch3x3_1", (1, 1)), ("split", b("branch3x3_2a", (1, 3)), b("branch3x3_2b", (3, 1)))],
+        [c("branch1x1", (1, 1))],
+        [c("branch3x3_1", (1, 1)), ("split", c("branch3x3_2a", _ROW3), c("branch3x3_2b", _COL3))],
         [
-            b("branch3x3dbl_1", (1, 1)),
-            b("branch3x3dbl_2", (3, 3)),
-            ("split", b("branch3x3dbl_3a", (1, 3)), b("branch3x3dbl_3b", (3, 1))),
+            c("branch3x3dbl_1", (1, 1)),
+            c("branch3x3dbl_2", (3, 3)),
+            ("split", c("branch3x3dbl_3a", _ROW3), c("branch3x3dbl_3b", _COL3)),
         ],
-        [pool, b("branch_pool", (1, 1))],
+        [pool, c("branch_pool", (1, 1))],
     ]
 
 
