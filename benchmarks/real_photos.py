@@ -38,6 +38,9 @@ _MINUTES = flags.DEFINE_float("minutes", 60.0, "Wall-clock budget of the trainin
 _MODEL_DIR = flags.DEFINE_string("model_dir", "/tmp/real_photos", "The run directory.")
 _EXTRA = flags.DEFINE_multi_string("train_flag", [], "More flags for train (repeatable).")
 _GRID = flags.DEFINE_integer("grid_images", 6, "Held-out photos per direction in the grid.")
+_EVALUATE_ONLY = flags.DEFINE_boolean(
+    "evaluate_only", False, "Measure the run already in --model_dir; train nothing."
+)
 
 
 def _train(model_dir):
@@ -92,8 +95,9 @@ def main(argv):
     del argv
     print(cpu_description(), flush=True)
     model_dir = _MODEL_DIR.value
-    seconds, interrupted = _train(model_dir)
+    seconds, interrupted = (None, None) if _EVALUATE_ONLY.value else _train(model_dir)
 
+    sys.path.insert(0, ROOT)  # Runs from a checkout too, as the training command does.
     from tf_cyclegan.data import sources
     from tf_cyclegan.evaluation import evaluate_lib, fid, inception
     from tf_cyclegan.networks import restore
@@ -110,10 +114,11 @@ def main(argv):
     feats = {s: inception.features(network, v) for s, v in {**test, **train}.items()}
     is_b = _classifier(feats["trainA"], feats["trainB"])
     accuracy = np.mean(np.concatenate([~is_b(feats["testA"]), is_b(feats["testB"])]))
-    print(f"\n{checkpoint}: step {step} after {seconds / 60:.1f} min of training "
-          f"({'budget reached' if interrupted else 'schedule done'}), "
-          f"{step * config.data.batch_size / seconds:.2f} img/s with start-up; "
-          f"classifier accuracy on real test photos {accuracy:.3f}")  # fmt: skip
+    print(f"\n{checkpoint}: step {step}; classifier accuracy on real test photos {accuracy:.3f}")
+    if seconds:
+        ended = "budget reached" if interrupted else "schedule done"
+        rate = step * config.data.batch_size / seconds
+        print(f"{seconds / 60:.1f} min of training ({ended}): {rate:.2f} img/s with evaluations")
     print(f"{n} images on every side; standard FID Inception ({os.path.basename(network.source)})")
     print("| direction | FID | KID | untranslated FID | real-vs-real FID | in target domain |")
     print("| --- | --- | --- | --- | --- | --- |")
