@@ -48,14 +48,13 @@ def folder_features(network, folder, batch_size=25, progress=False):
     paths, _ = image_files.list_files(folder)
     if len(paths) < 2:
         raise errors.ConfigError(f"{folder} holds {len(paths)} image(s); FID needs at least 2")
-    run = tf.function(lambda x: network.model(x, training=False))
     chunks, batch = [], []
     bar = tqdm.tqdm(paths, unit="img", file=sys.stdout, disable=None if progress else True)
     for i, path in enumerate(bar):
         # Each image is resized on its own (sizes differ), then fed in batches.
         batch.append(inception.to_inception_input(_read(path)[None] * 2 - 1)[0])
         if len(batch) == batch_size or i == len(paths) - 1:
-            chunks.append(run(tf.stack(batch)).numpy())
+            chunks.append(inception.features(network, tf.stack(batch), batch_size))
             batch = []
     values = np.concatenate(chunks).astype(np.float64)
     return Features(*fid.statistics(values), values, len(values))

@@ -46,6 +46,12 @@ class FeatureNetwork:
     kind: str
     source: str
 
+    def __post_init__(self):
+        # One traced function per network: batches are padded to one shape, so a 94-layer
+        # graph is traced once per image size, not once per call.
+        run = tf.function(lambda x: self.model(to_inception_input(x), training=False))
+        object.__setattr__(self, "_run", run)
+
     def metric(self, name):
         """ "fid" -> the name this network's values are reported under."""
         return name if self.kind == STANDARD else f"keras_{name}"
@@ -133,6 +139,9 @@ def to_inception_input(images):
 
 def features(network, images, batch_size=25):
     """float32 [n, h, w, 3 or 1] in [-1, 1] -> float64 [n, d] features of ``network``."""
-    run = tf.function(lambda x: network.model(to_inception_input(x), training=False))
-    chunks = [run(images[i : i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        chunk = np.asarray(images[start : start + batch_size], np.float32)
+        padding = [(0, batch_size - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
+        chunks.append(network._run(np.pad(chunk, padding)).numpy()[: len(chunk)])
     return np.concatenate(chunks).astype(np.float64)
