@@ -142,6 +142,17 @@ def checkpoint_values(model_dir):
 FID_FIXTURES = os.path.join(FIXTURES, "fid")
 NARROW_FID_PTH = os.path.join(FID_FIXTURES, "narrow_pytorch_fid.pth")
 NARROW_FID_TORCHSCRIPT = os.path.join(FID_FIXTURES, "narrow_torchscript.pt")
+NARROW_FID_FEATURES = os.path.join(FID_FIXTURES, "narrow_features.npy")
+
+
+def fid_fixture_images():
+    """The FID fixtures' two float32 [40, 56, 3] images in [0, 1]: smooth, non-square."""
+    import numpy as np
+
+    y, x = np.mgrid[0:40, 0:56].astype(np.float32)
+    first = np.stack([np.sin(x / 7) * np.cos(y / 5), x / 56 - y / 80, np.cos((x + y) / 9)], -1)
+    second = np.stack([np.cos(x / 3 + y / 11), (x * y) / 2240, np.sin(y / 4)], -1)
+    return ((np.stack([first, second]) + 1) / 2).clip(0, 1).astype(np.float32)
 
 
 def stand_in_inception():

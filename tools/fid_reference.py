@@ -43,19 +43,11 @@ from pytorch_fid import fid_score  # noqa: E402
 from pytorch_fid import inception as pf_inception  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+import helpers  # noqa: E402  (the fixtures' paths and images, shared with the tests)
 from tf_cyclegan.evaluation import fid_inception  # noqa: E402
 
-FIXTURES = os.path.join(ROOT, "tests", "fixtures", "fid")
 NARROW = 16
-
-
-def fixture_images():
-    """Two float32 [2, 40, 56, 3] images in [0, 1], smooth and non-square (also in the test)."""
-    y, x = np.mgrid[0:40, 0:56].astype(np.float32)
-    first = np.stack([np.sin(x / 7) * np.cos(y / 5), x / 56 - y / 80, np.cos((x + y) / 9)], -1)
-    second = np.stack([np.cos(x / 3 + y / 11), (x * y) / 2240, np.sin(y / 4)], -1)
-    return ((np.stack([first, second]) + 1) / 2).clip(0, 1).astype(np.float32)
 
 
 def graph_groups(module):
@@ -162,13 +154,13 @@ def write_fixtures(torchscript, images):
         conv.beta = _parameter(rng.normal(0, 0.1, out_c))
         conv.mean = _parameter(rng.normal(0, 0.1, out_c))
         conv.var = _parameter(rng.uniform(0.5, 1.5, out_c))
-    os.makedirs(FIXTURES, exist_ok=True)
-    torch.jit.save(narrow, os.path.join(FIXTURES, "narrow_torchscript.pt"))
+    os.makedirs(helpers.FID_FIXTURES, exist_ok=True)
+    torch.jit.save(narrow, helpers.NARROW_FID_TORCHSCRIPT)
     state = torchvision_state_dict(narrow)
     del state["fc.weight"], state["fc.bias"]  # A narrow classifier would be invented data.
-    torch.save(state, os.path.join(FIXTURES, "narrow_pytorch_fid.pth"))
-    np.save(os.path.join(FIXTURES, "narrow_features.npy"), torchscript_features(narrow, images))
-    print(f"wrote {FIXTURES}")
+    torch.save(state, helpers.NARROW_FID_PTH)
+    np.save(helpers.NARROW_FID_FEATURES, torchscript_features(narrow, images))
+    print(f"wrote {helpers.FID_FIXTURES}")
 
 
 def main():
@@ -178,7 +170,7 @@ def main():
     parser.add_argument("--folders", nargs=2, help="two image folders to compute FID between")
     parser.add_argument("--write_fixtures", action="store_true")
     args = parser.parse_args()
-    images = fixture_images()
+    images = helpers.fid_fixture_images()
     state, pth = check_network(args, images)
     if args.folders:
         check_folders(args, state, pth)

@@ -16,21 +16,13 @@ from tf_cyclegan.evaluation import fid_inception, inception
 from tf_cyclegan.torch_files import pth
 
 
-def fixture_images():
-    """tools/fid_reference.py's two float32 [40, 56, 3] images in [0, 1]."""
-    y, x = np.mgrid[0:40, 0:56].astype(np.float32)
-    first = np.stack([np.sin(x / 7) * np.cos(y / 5), x / 56 - y / 80, np.cos((x + y) / 9)], -1)
-    second = np.stack([np.cos(x / 3 + y / 11), (x * y) / 2240, np.sin(y / 4)], -1)
-    return ((np.stack([first, second]) + 1) / 2).clip(0, 1).astype(np.float32)
-
-
 class FidInceptionTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.parameters(helpers.NARROW_FID_PTH, helpers.NARROW_FID_TORCHSCRIPT)
     def test_features_equal_pytorch_from_either_file(self, path):
         network = inception.load(path)
         self.assertEqual(network.kind, inception.STANDARD)
-        got = inception.features(network, fixture_images() * 2 - 1)
-        want = np.load(os.path.join(helpers.FID_FIXTURES, "narrow_features.npy"))
+        got = inception.features(network, helpers.fid_fixture_images() * 2 - 1)
+        want = np.load(helpers.NARROW_FID_FEATURES)
         # 94 float32 convolutions of at most ~900 terms, batch norm folded in here and not
         # there: rounding differences ~1e-6 of the features' scale; 1e-4 is the issue's bar.
         self.assertAllClose(got, want, atol=1e-4 * np.abs(want).max(), rtol=0)

@@ -151,7 +151,7 @@ def _torchvision_names(tensors):
             "mean": f"{name}.bn.running_mean",
             "var": f"{name}.bn.running_var",
         }
-        if "gamma" in parts and parts["gamma"] not in tensors:
+        if parts["gamma"] not in tensors:
             del parts["gamma"]  # The TF graph's batch norm has no scale; some copies omit it.
         missing = [key for key in parts.values() if key not in tensors]
         if missing:

@@ -54,7 +54,7 @@ def folder_features(network, folder, batch_size=25, progress=False):
         # Each image is resized on its own (sizes differ), then fed in batches.
         batch.append(inception.to_inception_input(_read(path)[None] * 2 - 1)[0])
         if len(batch) == batch_size or i == len(paths) - 1:
-            chunks.append(inception.features(network, tf.stack(batch), batch_size))
+            chunks.append(inception.features(network, tf.stack(batch), batch_size, resized=True))
             batch = []
     values = np.concatenate(chunks).astype(np.float64)
     return Features(*fid.statistics(values), values, len(values))

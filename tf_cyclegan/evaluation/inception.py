@@ -47,9 +47,9 @@ class FeatureNetwork:
     source: str
 
     def __post_init__(self):
-        # One traced function per network: batches are padded to one shape, so a 94-layer
-        # graph is traced once per image size, not once per call.
-        run = tf.function(lambda x: self.model(to_inception_input(x), training=False))
+        # One traced function per network, on padded batches of Inception's input shape:
+        # the 94-layer graph is traced once, not once per call.
+        run = tf.function(lambda x: self.model(x, training=False))
         object.__setattr__(self, "_run", run)
 
     def metric(self, name):
@@ -137,11 +137,16 @@ def to_inception_input(images):
     return tf.image.resize(images, [SIZE, SIZE], "bilinear", antialias=False)
 
 
-def features(network, images, batch_size=25):
-    """float32 [n, h, w, 3 or 1] in [-1, 1] -> float64 [n, d] features of ``network``."""
+def features(network, images, batch_size=25, resized=False):
+    """float32 [n, h, w, 3 or 1] in [-1, 1] -> float64 [n, d] features of ``network``.
+
+    ``resized``: the images are already ``to_inception_input``'s output (folders of mixed
+    sizes resize each image on its own).
+    """
     chunks = []
     for start in range(0, len(images), batch_size):
-        chunk = np.asarray(images[start : start + batch_size], np.float32)
-        padding = [(0, batch_size - len(chunk))] + [(0, 0)] * (chunk.ndim - 1)
+        chunk = images[start : start + batch_size]
+        chunk = np.asarray(chunk if resized else to_inception_input(chunk), np.float32)
+        padding = [(0, batch_size - len(chunk))] + [(0, 0)] * 3
         chunks.append(network._run(np.pad(chunk, padding)).numpy()[: len(chunk)])
     return np.concatenate(chunks).astype(np.float64)

@@ -1,6 +1,6 @@
 """Reads PyTorch ``.pth`` state dicts into NumPy arrays, without PyTorch and without running code.
 
-Three on-disk formats exist:
+Four on-disk formats exist:
 
 - zip (``torch.save`` since 1.6): ``<name>/data.pkl`` pickles the dict, each tensor's storage
   is the raw little-endian file ``<name>/data/<key>``.
