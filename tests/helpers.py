@@ -1,13 +1,19 @@
 """Shared test fixtures: tiny configs and a prepared synthetic dataset."""
 
+import contextlib
 import dataclasses
 import functools
+import io
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 
 import tensorflow as tf
 
 from tf_cyclegan.common import config as config_lib
+from tf_cyclegan.common import run_dir
 
 # The repository (flags/, export/, the commands run with ``python -m`` from here).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,11 +49,39 @@ def trained_run(checkpoint_every=2):
 
 def copy_run(model_dir):
     """A fresh copy of the run in ``model_dir`` (for a test that writes into its run)."""
-    import shutil
-
     copy = os.path.join(tempfile.mkdtemp(prefix="run_copy_"), "run")
     shutil.copytree(model_dir, copy)
     return copy
+
+
+def stopped_copy(model_dir, step):
+    """A copy of the run in ``model_dir`` as it stood when it had saved ``step``: its later
+    checkpoints left out. Resuming it is resuming a run stopped at ``step``, without
+    training one: the resume-equality tests compare it with ``model_dir`` itself.
+    """
+    copy = copy_run(model_dir)
+    kept = run_dir.checkpoint_path(copy, step)
+    if kept not in run_dir.checkpoints(copy):
+        raise ValueError(f"{model_dir} saved no checkpoint at step {step}")
+    for prefix in run_dir.checkpoints(copy):
+        if int(prefix.rsplit("-", 1)[1]) > step:
+            for path in tf.io.gfile.glob(f"{prefix}.*"):
+                os.remove(path)
+    os.remove(os.path.join(copy, run_dir.CHECKPOINT_STATE))
+    run_dir.repair_state(copy)  # As the manager would have left it at ``step``.
+    return copy
+
+
+def resumed(test, step, train, config, *args):
+    """``train(config, *args)``, asserting that it resumed the run in ``config``'s model_dir
+    at ``step`` (a run started afresh, or one already done, would match a straight run too
+    and prove nothing)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = train(config, *args)
+    prefix = run_dir.checkpoint_path(config.train.model_dir, step)
+    test.assertIn(f"Resumed from {prefix} at step {step}\n", out.getvalue())
+    return result
 
 
 def tiny_config(model_dir, **overrides):
@@ -101,17 +135,12 @@ def subprocess_env(**variables):
 def run_python(*args, timeout=300, **kwargs):
     """``python *args`` from the repository root, output captured as text (a process
     boundary: the commands' exit statuses, what they print, signals)."""
-    import subprocess
-    import sys
-
     options = dict(cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=subprocess_env())
     return subprocess.run([sys.executable, *args], **{**options, **kwargs})
 
 
 def smoke_train_command(model_dir, *flags):
     """``python -m tf_cyclegan.train`` with the smoke preset on the shared synthetic data."""
-    import sys
-
     return [
         sys.executable,
         "-m",

@@ -249,13 +249,11 @@ class DistillResumeTest(tf.test.TestCase):
         teacher = helpers.trained_run()
         overrides = {"train.deterministic": True, "data.max_dataset_size": 8}
         straight_dir = os.path.join(self.get_temp_dir(), "straight")
-        resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
         straight = _distill_config(straight_dir, teacher, **overrides, **{"train.train_steps": 4})
         distill_lib.distill(straight)
-        for steps in (2, 4):
-            distill_lib.distill(
-                _distill_config(resumed_dir, teacher, **overrides, **{"train.train_steps": steps})
-            )
+        resumed_dir = helpers.stopped_copy(straight_dir, 2)
+        resumed = _distill_config(resumed_dir, teacher, **overrides, **{"train.train_steps": 4})
+        helpers.resumed(self, 2, distill_lib.distill, resumed)
         want, got = helpers.checkpoint_values(straight_dir), helpers.checkpoint_values(resumed_dir)
         self.assertEqual(set(want), set(got))
         self.assertTrue(any("projection_a2b" in n for n in want))

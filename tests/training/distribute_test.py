@@ -129,13 +129,13 @@ class ResumeUnderDistributionTest(tf.test.TestCase):
         # Each train() call gets a new strategy object, as a restarted process would.
         overrides = {"train.deterministic": True, "data.batch_size": 1, "data.max_dataset_size": 8}
         straight_dir = os.path.join(self.get_temp_dir(), "straight")
-        resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
         straight = helpers.tiny_config(straight_dir, **overrides, **{"train.train_steps": 6})
         train_lib.train(straight, distribute.make_strategy("mirrored", num_cpu_devices=2))
-        config = helpers.tiny_config(resumed_dir, **overrides)
-        for steps in (3, 6):
-            strategy = distribute.make_strategy("mirrored", num_cpu_devices=2)
-            result = train_lib.train(helpers.with_train_steps(config, steps), strategy)
+        # Stopped at step 2 (of 4 per epoch): the resumed part crosses into epoch 2.
+        resumed_dir = helpers.stopped_copy(straight_dir, 2)
+        config = helpers.tiny_config(resumed_dir, **overrides, **{"train.train_steps": 6})
+        strategy = distribute.make_strategy("mirrored", num_cpu_devices=2)
+        result = helpers.resumed(self, 2, train_lib.train, config, strategy)
         self.assertEqual(result["step"], 6)
         want, got = helpers.checkpoint_values(straight_dir), helpers.checkpoint_values(resumed_dir)
         self.assertEqual(set(want), set(got))

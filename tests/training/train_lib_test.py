@@ -17,13 +17,17 @@ class ExactResumeTest(tf.test.TestCase):
     def test_stopping_and_resuming_gives_the_same_weights_as_one_run(self):
         # 8 images, batch 2: 4 steps per epoch, so the resumed half starts mid-epoch 1
         # and crosses into epoch 2, with the pool full.
-        overrides = {"train.deterministic": True, "data.max_dataset_size": 8}
+        overrides = {
+            "train.deterministic": True,
+            "data.max_dataset_size": 8,
+            "train.checkpoint_every": 3,
+        }
         straight_dir = os.path.join(self.get_temp_dir(), "straight")
-        resumed_dir = os.path.join(self.get_temp_dir(), "resumed")
         train_lib.train(helpers.tiny_config(straight_dir, **overrides, **{"train.train_steps": 6}))
-        config = helpers.tiny_config(resumed_dir, **overrides)
-        train_lib.train(helpers.with_train_steps(config, 3))
-        result = train_lib.train(helpers.with_train_steps(config, 6))
+        # The run as it stood after saving step 3, resumed in a new model and pipeline.
+        resumed_dir = helpers.stopped_copy(straight_dir, 3)
+        config = helpers.tiny_config(resumed_dir, **overrides, **{"train.train_steps": 6})
+        result = helpers.resumed(self, 3, train_lib.train, config)
 
         self.assertEqual(result["step"], 6)
         straight, resumed = (
