@@ -19,12 +19,11 @@ class OneLineErrorTest(tf.test.TestCase, parameterized.TestCase):
         for phrase in phrases:
             self.assertIn(phrase, last)
 
+    # An invalid option and an unknown flag (absl's parser): both paths to the one line.
+    # Which options are refused with which words: one_line_errors_test, in-process.
     @parameterized.parameters(
         (["--batch_size=0"], "--batch_size=0"),
-        (["--lr=1e15", "--lr=-1"], "--lr=-1.0"),
-        (["--dataset=/no/such/folder"], "does not exist"),
-        (["--dataset=cycle_gan/hors2zebra"], "cycle_gan/horse2zebra"),
-        (["--bogus_flag=1"], "Unknown command line flag 'bogus_flag'"),  # absl's parser.
+        (["--bogus_flag=1"], "Unknown command line flag 'bogus_flag'"),
     )
     def test_train_refuses_bad_options_in_one_line(self, flags, phrase):
         model_dir = os.path.join(self.get_temp_dir(), "run")

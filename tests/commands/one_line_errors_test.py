@@ -4,17 +4,45 @@ import os
 import tempfile
 
 import tensorflow as tf
+from absl import flags
+from absl.testing import parameterized
 
 import helpers
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import errors, run_dir
+from tf_cyclegan.common import config_flags, errors, run_dir
 from tf_cyclegan.networks import restore
 from tf_cyclegan.pretrained import import_torch_lib
 from tf_cyclegan.serving import translate_lib
 from tf_cyclegan.training import train_lib
 
 
-class OneLineErrorsTest(tf.test.TestCase):
+class OneLineErrorsTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters(
+        (["--lr=1e15", "--lr=-1"], "--lr=-1.0"),  # The last value given is the one named.
+        (["--dataset=/no/such/folder"], "does not exist"),
+        (["--dataset=cycle_gan/hors2zebra"], "cycle_gan/horse2zebra"),
+    )
+    def test_train_flags_that_are_refused_name_the_value(self, values, phrase):
+        # What `python -m tf_cyclegan.train` does with its flags, on a FlagValues of its own
+        # (this process holds other commands' flags of the same names).
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        flag_values = flags.FlagValues()
+        config_flags.define_flags(flag_values=flag_values)
+        smoke = os.path.join(helpers.ROOT, "flags", "smoke.cfg")
+        data_dir = helpers.synthetic_data_dir()
+        argv = [
+            "train",
+            f"--flagfile={smoke}",
+            f"--model_dir={model_dir}",
+            f"--data_dir={data_dir}",
+        ]
+        flag_values([*argv, *values])
+        with self.assertRaises(errors.UserError) as caught:
+            train_lib.train(config_flags.config_from_flags(flag_values=flag_values))
+        self.assertIn(phrase, str(caught.exception))
+        self.assertNotIn("\n", str(caught.exception))
+        self.assertFalse(os.path.exists(model_dir))
+
     def test_a_checkpoint_flag_naming_a_run_folder_suggests_its_newest_checkpoint(self):
         run = helpers.trained_run()
         with self.assertRaisesRegex(errors.ConfigError, r"is a folder; .*ckpt-2"):
