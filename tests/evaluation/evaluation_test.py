@@ -85,5 +85,13 @@ class InceptionTest(tf.test.TestCase):
             inception.load("/nonexistent/nope.h5")
 
 
+class BatchedTest(tf.test.TestCase):
+    def test_every_image_is_translated_once_and_one_shape_is_traced(self):
+        images = tf.random.stateless_uniform([11, 4, 4, 3], [1, 2], minval=-1, maxval=1)
+        double = tf.function(lambda x: 2 * x)
+        self.assertAllEqual(evaluate_lib.batched(double, images, batch_size=4), 2 * images)
+        self.assertEqual(double.experimental_get_tracing_count(), 1)
+
+
 if __name__ == "__main__":
     tf.test.main()

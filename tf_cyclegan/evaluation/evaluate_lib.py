@@ -24,7 +24,24 @@ def split_images(builder, split, size, channels, max_images=None):
 
 
 def batched(fn, images, batch_size=8):
-    parts = [fn(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+    """``fn`` over ``images`` in batches of ``batch_size``, the last one padded (so a traced
+    ``fn`` sees one shape however many images there are).
+
+    Args:
+        fn: callable, float32 [batch_size, h, w, c] -> [batch_size, ...]; must not mix
+            images (the padding would change the others' results).
+        images: float32 [n, h, w, c].
+
+    Returns:
+        float32 [n, ...], ``fn``'s outputs concatenated.
+    """
+    parts = []
+    for i in range(0, len(images), batch_size):
+        batch = images[i : i + batch_size]
+        missing = batch_size - len(batch)
+        if missing:
+            batch = tf.concat([batch, tf.zeros([missing, *batch.shape[1:]], batch.dtype)], 0)
+        parts.append(fn(batch)[: batch_size - missing])
     return tf.concat(parts, axis=0)
 
 
@@ -112,7 +129,7 @@ def evaluate(
             results[f"{direction}/{network.metric('kid_std')}"] = kid_std
         pairs = pipeline.paired_test_set(builder, source_split, size, pair)
         if pairs is not None:
-            error = metrics.paired_translation_error(fns[direction], *pairs)
+            error = metrics.paired_translation_error(batched(fns[direction], pairs[0]), *pairs)
             results.update({f"{direction}/{k}": v for k, v in error.items()})
         bar.update()
     bar.close()

@@ -14,11 +14,11 @@ def psnr(x, y):
     return float("inf") if mse == 0 else float(10 * np.log10(4.0 / mse))
 
 
-def paired_translation_error(translate, images, truths, batch_size=16):
+def paired_translation_error(outputs, images, truths):
     """Compares translated images with their true counterparts.
 
     Args:
-        translate: callable, float32 [n, h, w, c] in [-1, 1] -> [n, h, w, c_target].
+        outputs: float32 [n, h, w, c_target] in [-1, 1], the translations of ``images``.
         images: float32 [n, h, w, c] in [-1, 1], the source domain (c: its channels, 1 or 3).
         truths: float32 [n, h, w, c_target] in [-1, 1], the same scenes in the target domain.
 
@@ -27,8 +27,6 @@ def paired_translation_error(translate, images, truths, batch_size=16):
         "untranslated_psnr": the error of leaving the images as they are (the baseline).
         MAE is in [0, 2] units of the [-1, 1] range.
     """
-    outputs = [translate(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-    outputs = tf.concat(outputs, axis=0)
     return {
         "mae": float(tf.reduce_mean(tf.abs(outputs - truths))),
         "psnr": psnr(outputs, truths),
