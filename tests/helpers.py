@@ -12,6 +12,7 @@ import tempfile
 
 import tensorflow as tf
 
+import tiny_generator  # First: it registers the tests' generator before config reads the registry.
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import run_dir
 
@@ -90,7 +91,7 @@ def tiny_config(model_dir, **overrides):
     overrides: "part.field" -> value, e.g. {"loss.pool_size": 0}.
     """
     config = config_lib.Config(
-        model=config_lib.ModelConfig(generator="resnet_6blocks", ngf=4, ndf=4),
+        model=config_lib.ModelConfig(generator=tiny_generator.NAME, ngf=4, ndf=4),
         loss=config_lib.LossConfig(pool_size=3),
         optim=config_lib.OptimConfig(epochs=1, epochs_decay=1),
         data=config_lib.DataConfig(

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+import tiny_generator
 from tf_cyclegan.common import architectures, errors
 from tf_cyclegan.networks import layers, models
 from tf_cyclegan.serving import serving_module, tiling, translators
@@ -41,10 +42,11 @@ class WindowsTest(tf.test.TestCase, parameterized.TestCase):
 
 class TilingTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.product(
-        name=("resnet_6blocks", "resnet_9blocks"), pytorch_compatible=(False, True)
+        name=(tiny_generator.NAME, "resnet_6blocks", "resnet_9blocks"),
+        pytorch_compatible=(False, True),
     )
     def test_receptive_radius_fits_the_tile_margin(self, name, pytorch_compatible):
-        generator = _generator(9 if name == "resnet_9blocks" else 6, pytorch_compatible)
+        generator = _generator(architectures.GENERATORS[name].depth, pytorch_compatible)
         x = tf.random.uniform([1, 256, 256, 3], -1, 1, seed=0)
         statistics = _whole_statistics(generator, x)
         poked = x.numpy()

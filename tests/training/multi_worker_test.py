@@ -16,8 +16,6 @@ import json, sys
 import numpy as np
 from tf_cyclegan.training import distribute
 strategy = distribute.make_strategy("multi_worker")  # First: before any other TF work.
-import tensorflow as tf
-tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})  # conftest.py
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.training import train_lib
 result = train_lib.train(config_lib.Config.from_dict(json.loads(sys.argv[1])), strategy)
@@ -29,7 +27,7 @@ np.savez(sys.argv[2], *[v.numpy() for v in weights])
 def _run_cluster(config, out_dir):
     processes = []
     for task, tf_config in enumerate(distribute.local_cluster(2)):
-        env = dict(os.environ, TF_CONFIG=tf_config)
+        env = helpers.subprocess_env(TF_CONFIG=tf_config)  # The tests' settings and generator.
         command = [sys.executable, "-c", _WORKER, config.to_json(), f"{out_dir}/w{task}.npz"]
         output = dict(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         processes.append(subprocess.Popen(command, cwd=helpers.ROOT, env=env, **output))

@@ -1,0 +1,33 @@
+"""The tests' generator architecture: the resnet family at depth 1, registered for tests only.
+
+At the tests' shapes (32 px, ngf 4) building, tracing and compiling a training step costs
+time per layer, not per pixel: one residual block instead of six makes every training a
+test starts about a third cheaper, XLA's about half. It is the builder resnet_6blocks and
+resnet_9blocks use with ``n_blocks=1``; the registered architectures themselves are tested
+where they matter (every architecture trains, the smoke preset, the official PyTorch
+fixtures, the run directory from before the restructuring).
+
+Importing this module registers it. ``tf_cyclegan.common.config`` takes its choices from the
+registry when it is imported, so this must come first: ``helpers`` imports it before
+anything of tf_cyclegan, and ``subprocess_site/sitecustomize.py`` does the same for the
+commands the tests start (run directories the tests train name it in config.json).
+"""
+
+import sys
+
+from tf_cyclegan.common import architectures
+
+# Six blocks see 59 pixels and each block adds 8 (two 3x3 convolutions at 1/4 scale):
+# measured by tiling_test like the registered ones.
+GENERATOR = architectures.Generator("resnet_1blocks", "resnet", 1, 4, receptive_radius=19)
+NAME = GENERATOR.name
+
+_config = sys.modules.get("tf_cyclegan.common.config")
+if _config is not None and NAME not in _config.GENERATORS:
+    raise ImportError(
+        "tiny_generator was imported after tf_cyclegan.common.config, which took its choices "
+        "without it; import helpers (or tiny_generator) first"
+    )
+if NAME not in architectures.GENERATORS:  # Once (sitecustomize may have run it).
+    architectures.GENERATORS[NAME] = GENERATOR
+    architectures.TEACHER_GENERATORS += (NAME,)
