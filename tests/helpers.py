@@ -153,6 +153,11 @@ def smoke_train_command(model_dir, *flags):
     ]
 
 
+# The tiny config's networks as command-line flags, for the commands whose test is about the
+# process (signals, kills) rather than the preset's networks.
+TINY_NETWORK_FLAGS = (f"--generator={tiny_generator.NAME}", "--ngf=4", "--ndf=4")
+
+
 def with_train_steps(config, steps):
     """``config`` with ``train.train_steps`` set to ``steps``."""
     return dataclasses.replace(config, train=dataclasses.replace(config.train, train_steps=steps))

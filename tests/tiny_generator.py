@@ -1,16 +1,17 @@
-"""The tests' generator architecture: the resnet family at depth 1, registered for tests only.
+"""The tests' generator architectures, registered for tests only: the resnet family and the
+student family at depth 1.
 
 At the tests' shapes (32 px, ngf 4) building, tracing and compiling a training step costs
 time per layer, not per pixel: one residual block instead of six makes every training a
-test starts about a third cheaper, XLA's about half. It is the builder resnet_6blocks and
-resnet_9blocks use with ``n_blocks=1``; the registered architectures themselves are tested
-where they matter (every architecture trains, the smoke preset, the official PyTorch
-fixtures, the run directory from before the restructuring).
+test starts about a third cheaper, XLA's about half. They are the builders the registered
+architectures use, with one block; the registered architectures themselves are tested where
+they matter (every architecture builds and trains, the smoke preset, the students' sizes,
+the official PyTorch fixtures, the run directory from before the restructuring).
 
-Importing this module registers it. ``tf_cyclegan.common.config`` takes its choices from the
-registry when it is imported, so this must come first: ``helpers`` imports it before
+Importing this module registers them. ``tf_cyclegan.common.config`` takes its choices from
+the registry when it is imported, so this must come first: ``helpers`` imports it before
 anything of tf_cyclegan, and ``subprocess_site/sitecustomize.py`` does the same for the
-commands the tests start (run directories the tests train name it in config.json).
+commands the tests start (run directories the tests train name these in config.json).
 """
 
 import sys
@@ -21,6 +22,8 @@ from tf_cyclegan.common import architectures
 # measured by tiling_test like the registered ones.
 GENERATOR = architectures.Generator("resnet_1blocks", "resnet", 1, 4, receptive_radius=19)
 NAME = GENERATOR.name
+STUDENT = architectures.Generator("mobile_1blocks", "student", 1, 4, width=16)
+STUDENT_NAME = STUDENT.name
 
 _config = sys.modules.get("tf_cyclegan.common.config")
 if _config is not None and NAME not in _config.GENERATORS:
@@ -29,5 +32,6 @@ if _config is not None and NAME not in _config.GENERATORS:
         "without it; import helpers (or tiny_generator) first"
     )
 if NAME not in architectures.GENERATORS:  # Once (sitecustomize may have run it).
-    architectures.GENERATORS[NAME] = GENERATOR
+    architectures.GENERATORS.update({NAME: GENERATOR, STUDENT_NAME: STUDENT})
     architectures.TEACHER_GENERATORS += (NAME,)
+    architectures.STUDENT_GENERATORS += (STUDENT_NAME,)

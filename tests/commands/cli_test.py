@@ -73,6 +73,7 @@ class InterruptTest(tf.test.TestCase, parameterized.TestCase):
             "--log_every=1",
             "--summary_every=1000",
             "--sample_every=1000",
+            *helpers.TINY_NETWORK_FLAGS,
         )
         # A million steps: the run cannot finish before the signal, however busy the machine
         # (with 500 it once did, on a loaded 2-core CPU, and exited 0).

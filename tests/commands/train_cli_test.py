@@ -82,6 +82,7 @@ class TrainCliTest(tf.test.TestCase):
             "--checkpoint_every=1",
             "--sample_every=1000",
             "--summary_every=1000",
+            *helpers.TINY_NETWORK_FLAGS,
         )
         process = subprocess.Popen(
             command,

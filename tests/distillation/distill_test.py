@@ -11,6 +11,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
+import tiny_generator
 from tf_cyclegan.common import architectures, errors, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.distillation import distill_lib, objective
@@ -18,9 +19,10 @@ from tf_cyclegan.networks import flops, models, restore, students
 from tf_cyclegan.networks import layers as cg_layers
 
 
-def _distill_config(model_dir, teacher, student="mobile_s", directions=None, **overrides):
+def _distill_config(model_dir, teacher, student=None, directions=None, **overrides):
     """A tiny distillation config from ``teacher`` (a run directory); overrides as
-    ``helpers.tiny_config``'s."""
+    ``helpers.tiny_config``'s; the tests' one-block student unless ``student`` is given."""
+    student = student or tiny_generator.STUDENT_NAME
     base = helpers.tiny_config(model_dir, **overrides)
     base = dataclasses.replace(base, distill=dataclasses.replace(base.distill, teacher=teacher))
     given = {key.split(".")[1] for key in overrides}
@@ -142,7 +144,7 @@ class DistilledRunTest(tf.test.TestCase):
 
     def test_records_the_student_and_the_teacher_checkpoint(self):
         saved = config_lib.load(self.model_dir)
-        self.assertEqual(saved.model.generator, "mobile_s")
+        self.assertEqual(saved.model.generator, tiny_generator.STUDENT_NAME)
         self.assertEqual(saved.distill.teacher, self.teacher)
         self.assertTrue(tf.io.gfile.exists(saved.distill.teacher_checkpoint + ".index"))
 
@@ -274,7 +276,7 @@ class DistillCommandTest(tf.test.TestCase):
         result = self._run(
             f"--teacher={helpers.trained_run()}",
             f"--model_dir={model_dir}",
-            "--student=mobile_s",
+            f"--student={tiny_generator.STUDENT_NAME}",
             "--directions=b2a",
             "--train_steps=1",
         )
@@ -291,7 +293,7 @@ class DistillCommandTest(tf.test.TestCase):
         result = self._run(
             f"--teacher={helpers.trained_run()}",
             f"--model_dir={model_dir}",
-            "--student=mobile_s",
+            f"--student={tiny_generator.STUDENT_NAME}",
             "--strategy=mirrored",
             "--num_cpu_devices=2",
             "--jit_compile",
