@@ -16,7 +16,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 import tensorflow as tf  # noqa: E402
 
-import helpers  # noqa: E402, F401  (first of the tests' modules: it registers their generator)
+import helpers  # noqa: E402, F401  (first of the tests' modules: it registers their networks)
 from tf_cyclegan.training import distribute  # noqa: E402
 
 distribute.configure_cpu_devices(2)

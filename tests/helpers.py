@@ -12,7 +12,7 @@ import tempfile
 
 import tensorflow as tf
 
-import tiny_generator  # First: it registers the tests' generator before config reads the registry.
+import tiny_generator  # First: it registers the tests' networks before config reads the registry.
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.common import run_dir
 

@@ -17,7 +17,7 @@ import tensorflow as tf  # noqa: E402
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
-# The tests' generator (tiny_generator.py, beside helpers.py), registered as in the tests'
+# The tests' networks (tiny_generator.py, beside helpers.py), registered as in the tests'
 # own process: the run directories they hand to commands name it.
 _tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location("tiny_generator", f"{_tests}/tiny_generator.py")
