@@ -85,13 +85,17 @@ def resumed(test, step, train, config, *args):
     return result
 
 
+# The tiny config's networks (model options).
+_TINY_MODEL = {"generator": tiny_generator.NAME, "ngf": 4, "ndf": 4}
+
+
 def tiny_config(model_dir, **overrides):
     """A config that trains in well under a second per step on a CPU.
 
     overrides: "part.field" -> value, e.g. {"loss.pool_size": 0}.
     """
     config = config_lib.Config(
-        model=config_lib.ModelConfig(generator=tiny_generator.NAME, ngf=4, ndf=4),
+        model=config_lib.ModelConfig(**_TINY_MODEL),
         loss=config_lib.LossConfig(pool_size=3),
         optim=config_lib.OptimConfig(epochs=1, epochs_decay=1),
         data=config_lib.DataConfig(
@@ -155,7 +159,7 @@ def smoke_train_command(model_dir, *flags):
 
 # The tiny config's networks as command-line flags, for the commands whose test is about the
 # process (signals, kills) rather than the preset's networks.
-TINY_NETWORK_FLAGS = (f"--generator={tiny_generator.NAME}", "--ngf=4", "--ndf=4")
+TINY_NETWORK_FLAGS = tuple(f"--{name}={value}" for name, value in _TINY_MODEL.items())
 
 
 def with_train_steps(config, steps):
