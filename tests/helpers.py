@@ -167,6 +167,18 @@ def with_train_steps(config, steps):
     return dataclasses.replace(config, train=dataclasses.replace(config.train, train_steps=steps))
 
 
+def export(model_dir, export_dir, **overrides):
+    """``export_lib.export`` of every quantization, with the few images tests can afford."""
+    from tf_cyclegan.exporting import export_lib
+
+    options = dict(
+        quantizations=("float32", "float16", "dynamic_range", "int8"),
+        representative_images=8,
+        parity_images=2,
+    )
+    return export_lib.export(export_lib.ExportConfig(model_dir, export_dir, **options | overrides))
+
+
 def checkpoint_values(model_dir):
     """{checkpoint key: value} of the latest checkpoint in ``model_dir``, all state."""
     path = tf.train.latest_checkpoint(model_dir)
