@@ -19,8 +19,6 @@ from tf_cyclegan.networks import restore
 
 
 class ExportSafetyTest(tf.test.TestCase):
-    """Export replaces only its own previous output, and never ships non-finite models."""
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
