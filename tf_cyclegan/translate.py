@@ -33,6 +33,10 @@ _PRECISION = flags.DEFINE_enum(
     "hardware computes it natively (within 40 dB PSNR of float32, as the tests check), "
     "else float32. Exported models compute as they were exported.",
 )
+_CHECKPOINT = shared_flags.define_checkpoint(
+    "A run directory's checkpoint: a prefix, or 'best' for the generators of its evaluation "
+    "with the best FID; default: the newest one that restores."
+)
 _OVERWRITE = shared_flags.define_overwrite(
     "Replace output files that exist (inputs are never overwritten)."
 )
@@ -51,6 +55,7 @@ def main(argv):
         _BATCH_SIZE.value,
         _OVERWRITE.value,
         _PRECISION.value,
+        _CHECKPOINT.value,
     )
     if "video" in summary:
         clip = summary["video"]

@@ -21,6 +21,8 @@ from tf_cyclegan.training import train_lib
 # realpath: under Bazel this file is a runfiles symlink to the checkout, beside which the
 # shared photos live (../shared/data/horse2zebra_mini, 4 JPEGs per domain; never copied in).
 MINI = os.path.join(os.path.dirname(helpers.ROOT), "shared", "data", "horse2zebra_mini")
+# The complete official split (../shared/data/horse2zebra); the tests copy a few files of it.
+HORSE2ZEBRA = os.path.join(os.path.dirname(helpers.ROOT), "shared", "data", "horse2zebra")
 
 
 def _image(path, shape, mode=None, seed=0):
@@ -215,6 +217,23 @@ class RealPhotosTest(tf.test.TestCase):
         self.assertEqual(result["splits"], {"trainA": 4, "trainB": 4, "testA": 4, "testB": 4})
         trained = _train_two_steps("cycle_gan/horse2zebra", f"{work}/tfds", f"{work}/run")
         self.assertEqual(trained["step"], 2)
+
+    def test_a_few_files_of_the_real_split_prepare_into_the_genuine_tfds_dataset(self):
+        if not os.path.isdir(HORSE2ZEBRA):
+            self.skipTest(f"{HORSE2ZEBRA} is absent")
+        work = tempfile.mkdtemp()
+        counts = {"trainA": 3, "trainB": 5, "testA": 2, "testB": 4}  # All different.
+        for split, count in counts.items():
+            os.makedirs(os.path.join(work, "horse2zebra", split))
+            for name in sorted(os.listdir(os.path.join(HORSE2ZEBRA, split)))[:count]:
+                shutil.copy(os.path.join(HORSE2ZEBRA, split, name), f"{work}/horse2zebra/{split}")
+        prepare_lib.prepare("cycle_gan/horse2zebra", f"{work}/horse2zebra", f"{work}/tfds")
+        # Read back by TFDS itself, as any TFDS user would.
+        builder = tfds.builder("cycle_gan/horse2zebra", data_dir=f"{work}/tfds")
+        self.assertEqual({k: v.num_examples for k, v in builder.info.splits.items()}, counts)
+        example = next(iter(builder.as_dataset(split="testB")))
+        self.assertEqual(example["image"].shape, (256, 256, 3))
+        self.assertEqual(int(example["label"]), 1)  # Domain B.
 
 
 if __name__ == "__main__":

@@ -205,6 +205,13 @@ class TrainConfig:
         "Evaluate on at most this many images of each test split (all by default): bounds "
         "the time and memory of --eval_every's evaluations.",
     )
+    best_direction: str = free(
+        "a2b",
+        "With --eval_every and --inception_weights, keep the generators of the evaluation "
+        "with this direction's lowest FID in best/ (never rotated away; best/best.json names "
+        "the step); export, translate and evaluate read them with --checkpoint=best.",
+        choices=conventions.DIRECTIONS,
+    )
     num_replicas: int | None = option(None, "Recorded by training.", flag=False)
 
     def __post_init__(self):

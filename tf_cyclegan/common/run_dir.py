@@ -7,6 +7,8 @@ A run directory (``--model_dir``) holds:
   (``model/generator_a2b/...``) are an API;
 - ``train/``: TensorBoard events; ``samples/``: sample grids as PNG;
 - ``eval.json``: the latest evaluation (the end of training, or ``evaluate``);
+- ``best/``: the generators at the evaluation with the best FID (``best/best.json`` names
+  its step, metric and value; ``--checkpoint=best`` reads it);
 - ``.lock``: held by the one trainer writing the directory.
 
 Everything goes through ``tf.io.gfile``, so a run may live on any filesystem TensorFlow
@@ -33,6 +35,11 @@ LOCK_FILE = ".lock"
 # Where an imported run records its source files (import_torch).
 IMPORT_FILE = "imported.json"
 CHECKPOINT_PREFIX = "ckpt"
+# The best evaluation's generators (training.best) and their record.
+BEST_DIR = "best"
+BEST_FILE = "best.json"
+# The --checkpoint value that names them.
+BEST = "best"
 # A lease on a filesystem without flock is refreshed this often and lapses after LEASE_S.
 
 _CHECKPOINT_INDEX = re.compile(rf"^{CHECKPOINT_PREFIX}-(\d+)\.index$")
@@ -102,6 +109,50 @@ def checkpoints(model_dir):
         if match:
             steps.append(int(match.group(1)))
     return [checkpoint_path(model_dir, s) for s in sorted(steps)[::-1]]
+
+
+def read_best(model_dir):
+    """The record of the run's best checkpoint ({"step", "metric", "value", "checkpoint"}),
+    or None when the run keeps none. A damaged record reads as none."""
+    path = os.path.join(model_dir, BEST_DIR, BEST_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            record = json.load(f)
+        return record if {"step", "value", "checkpoint"} <= set(record) else None
+    except (ValueError, UnicodeDecodeError, tf.errors.OpError):
+        return None
+
+
+def write_best(model_dir, record):
+    """Writes the best checkpoint's record atomically (``training.best``)."""
+    write_json(os.path.join(model_dir, BEST_DIR, BEST_FILE), record)
+
+
+def best_checkpoint(model_dir):
+    """The prefix of the run's best checkpoint (``--checkpoint=best``).
+
+    Raises:
+        MissingError: the run keeps no best checkpoint.
+    """
+    record = read_best(model_dir)
+    prefix = record and os.path.join(model_dir, BEST_DIR, record["checkpoint"])
+    if not prefix or not tf.io.gfile.exists(f"{prefix}.index"):
+        raise errors.MissingError(
+            f"{model_dir} keeps no best checkpoint ({BEST_DIR}/{BEST_FILE}): training keeps "
+            "one with --eval_every and --inception_weights; leave --checkpoint out for the "
+            "newest"
+        )
+    return prefix
+
+
+def remove_checkpoints(directory, keep):
+    """Removes the checkpoints in ``directory`` other than the prefix ``keep``."""
+    for prefix in checkpoints(directory):
+        if prefix != keep:
+            for path in tf.io.gfile.glob(f"{prefix}.*"):
+                tf.io.gfile.remove(path)
 
 
 def worker_scratch_dir(model_dir, task_type, task_id):

@@ -39,7 +39,8 @@ def define_dataset(help, required=False, flag_values=flags.FLAGS):
 
 
 def define_checkpoint(
-    help="A checkpoint prefix in the run (default: the newest one that restores).",
+    help="A checkpoint prefix in the run, or 'best' for the generators of its evaluation "
+    "with the best FID (best/best.json); default: the newest one that restores.",
     flag_values=flags.FLAGS,
 ):
     """--checkpoint: a checkpoint to read. Returns the flag holder."""

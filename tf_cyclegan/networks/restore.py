@@ -25,7 +25,8 @@ def _check_checkpoint_flag(checkpoint):
 
 def load_generators(model_dir, checkpoint=None):
     """Builds float32 generators from ``config.json`` and restores them from a checkpoint
-    (``checkpoint``, else the newest that restores).
+    (``checkpoint``: a prefix, or "best" for the run's best evaluation; else the newest that
+    restores).
 
     Returns:
         (config, {direction: keras.Model}, checkpoint path): both directions, or the one an
@@ -41,6 +42,8 @@ def load_generators(model_dir, checkpoint=None):
     def restore(path):
         tree.restore(path).expect_partial().assert_existing_objects_matched()
 
+    if checkpoint == run_dir.BEST:
+        checkpoint = run_dir.best_checkpoint(model_dir)
     if checkpoint:
         _check_checkpoint_flag(checkpoint)
         try:

@@ -122,12 +122,20 @@ def _translate_video(translator, input_path, output, batch_size, overwrite):
 
 
 def translate_paths(
-    model, direction, input_path, output_dir, batch_size=8, overwrite=False, precision="float32"
+    model,
+    direction,
+    input_path,
+    output_dir,
+    batch_size=8,
+    overwrite=False,
+    precision="float32",
+    checkpoint=None,
 ):
     """Translates every image at ``input_path`` into ``output_dir`` (PNG, same stem).
 
     Consecutive images of one size go through the model together, up to ``batch_size``.
-    ``precision`` is a run directory's compute dtype (``translators.load``).
+    ``precision`` and ``checkpoint`` choose a run directory's compute dtype and checkpoint
+    (``translators.load``).
 
     Returns:
         {"translated": count, "skipped": [(path, reason), ...]}.
@@ -135,14 +143,14 @@ def translate_paths(
     if batch_size < 1:
         raise errors.ConfigError(f"--batch_size={batch_size} must be at least 1")
     if os.path.isfile(input_path) and video.is_video(input_path):
-        translator = translators.load(model, direction, precision)
+        translator = translators.load(model, direction, precision, checkpoint)
         return _translate_video(translator, input_path, output_dir, batch_size, overwrite)
     paths = list_images(input_path)
     if not paths:
         raise errors.ConfigError(_nothing_to_translate(input_path))
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
-    translator = translators.load(model, direction, precision)
+    translator = translators.load(model, direction, precision, checkpoint)
     os.makedirs(output_dir, exist_ok=True)
     skipped, done = [], 0
     budget = translator.budget.whole_pixels

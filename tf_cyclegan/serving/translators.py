@@ -65,12 +65,13 @@ class Translator:
         return tiling.translate(image, self.statistics, self.tile, self.budget)
 
 
-def load(model, direction, precision="float32"):
+def load(model, direction, precision="float32", checkpoint=None):
     """The ``Translator`` for ``direction`` ("a2b" or "b2a") of ``model`` (any form).
 
     ``precision`` is the compute dtype of a run directory's generators (one of
     ``precision.PRECISIONS``; "auto": bfloat16 where the hardware computes it natively);
-    the exported forms compute in the precision they were exported in.
+    the exported forms compute in the precision they were exported in. ``checkpoint``
+    picks a run directory's checkpoint (a prefix, or "best"; default the newest).
     """
     if direction not in serving_module.DIRECTIONS:
         raise errors.ConfigError(f"unknown direction {direction!r}; expected 'a2b' or 'b2a'")
@@ -83,6 +84,11 @@ def load(model, direction, precision="float32"):
             f"--precision={precision} applies to a training run directory; --model={model} "
             "computes in the precision it was exported in (leave --precision out)"
         )
+    if checkpoint and not is_run:
+        raise errors.ConfigError(
+            f"--checkpoint applies to a training run directory; --model={model} holds one "
+            "model already (leave --checkpoint out)"
+        )
     if exported:
         return _from_export(model, direction)
     if model.endswith(".tflite"):
@@ -90,7 +96,7 @@ def load(model, direction, precision="float32"):
     if tf.io.gfile.exists(os.path.join(model, "saved_model.pb")):
         return _from_saved_model(model, direction)
     if tf.io.gfile.exists(os.path.join(model, run_dir.CONFIG_FILE)):
-        return _from_run(model, direction, precision_lib.resolve(precision)[0])
+        return _from_run(model, direction, precision_lib.resolve(precision)[0], checkpoint)
     raise errors.ConfigError(
         f"--model={model!r} is neither a .tflite file, an export or SavedModel directory, "
         f"nor a training run directory (with {run_dir.CONFIG_FILE})"
@@ -148,9 +154,9 @@ def _from_saved_model(path, direction):
     return _from_functions(tf.saved_model.load(path).signatures, direction, path)
 
 
-def _from_run(model_dir, direction, precision):
+def _from_run(model_dir, direction, precision, checkpoint=None):
     with precision_lib.dtype_policy(precision):  # Weights stay float32 and restore alike.
-        config, generators, _ = restore.load_generators(model_dir)
+        config, generators, _ = restore.load_generators(model_dir, checkpoint)
     run_dir.require_direction(generators, direction, model_dir)
     module = serving_module.ServingModule(
         generators,

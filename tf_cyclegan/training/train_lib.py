@@ -14,6 +14,7 @@ from tf_cyclegan.common import config_checks, conventions, errors, interrupts, r
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths, restore
+from tf_cyclegan.training import best as best_lib
 from tf_cyclegan.training import cyclegan, distribute, state, summaries
 from tf_cyclegan.training import progress as progress_lib
 
@@ -43,7 +44,17 @@ def _write_samples(model, samples, model_dir, step, writer):
             summaries.write_png(image, os.path.join(model_dir, run_dir.SAMPLES, name))
 
 
-def _evaluate(model, builder, config, inception_model, writer, step):
+def _evaluate(run, step):
+    """Evaluates the test splits at ``step``: TensorBoard, and the best checkpoint."""
+    results = _evaluate_model(
+        run.model, run.builder, run.config, run.inception_model, run.writer, step
+    )
+    if run.best.update(results, step):
+        print(f"Best {run.best.metric(results)} so far at step {step}: kept in best/", flush=True)
+    return results
+
+
+def _evaluate_model(model, builder, config, inception_model, writer, step):
     channels = (config.model.input_nc, config.model.output_nc)
     size = config.data.crop_size
     results = evaluate_lib.evaluate(
@@ -107,6 +118,7 @@ class _Run:
     inception_model: object
     writer: object
     progress: progress_lib.Progress
+    best: best_lib.BestCheckpoint | None
 
 
 def _setup(config, strategy, chief, build_model):
@@ -194,6 +206,7 @@ def _setup(config, strategy, chief, build_model):
         progress=progress_lib.Progress(
             total, spe, global_batch, start, live=None if chief else False
         ),
+        best=best_lib.BestCheckpoint(config, best_lib.generators_of(model)) if chief else None,
     )
 
 
@@ -233,7 +246,7 @@ def _sample(run, step, losses):
 
 def _evaluate_periodically(run, step, losses):
     if step != run.total:  # The final evaluation follows the loop.
-        _evaluate(run.model, run.builder, run.config, run.inception_model, run.writer, step)
+        _evaluate(run, step)
 
 
 def _save(run, step, losses=None):
@@ -300,9 +313,7 @@ def _finish(run, losses):
         tf.io.gfile.rmtree(run.save_dir)
     results = {}
     if run.chief and run.total > run.start:
-        results = _evaluate(
-            run.model, run.builder, run.config, run.inception_model, run.writer, run.total
-        )
+        results = _evaluate(run, run.total)
         out = os.path.join(run.config.train.model_dir, run_dir.EVAL_FILE)
         run_dir.write_json(out, {"step": run.total, **results})
         print("Held-out evaluation:", json.dumps(results, indent=1), flush=True)
