@@ -1,59 +1,149 @@
-r"""Real photos: cat <-> dog translation measured with the standard FID, within a time budget.
+r"""Real photos: a preset trained within a time budget, measured with the standard FID.
 
-  python benchmarks/real_photos.py --inception_weights=default_1.pt \
-      [--data=../shared/data/cats_dogs] [--minutes=60] [--model_dir=/tmp/real_photos]
+  python benchmarks/real_photos.py --dataset=horse2zebra --inception_weights=default_1.pt
+  python benchmarks/real_photos.py --dataset=cats_dogs --inception_weights=default_1.pt
+  python benchmarks/real_photos.py --dataset=/my/folder --flagfile=flags/my.cfg ...
 
-Trains ``python -m tf_cyclegan.train --flagfile=flags/real_photos.cfg`` on a CycleGAN folder
-dataset (trainA cats, trainB dogs, testA, testB) until its schedule ends or ``--minutes`` of
-wall time pass (then it is interrupted, which saves the step reached), with the FID curve on
-the test split in TensorBoard. Then, measured in this run with the standard FID network,
-equal image counts on every side:
+``--dataset`` is a preset (below: its flagfile, where its photos are, its budget), a CycleGAN
+folder (trainA, trainB, testA, testB) or a TFDS ``cycle_gan/<config>`` name (prepared from
+``--source`` when given). Trains ``python -m tf_cyclegan.train --flagfile=<preset>`` until its
+schedule ends or ``--minutes`` pass (then it is interrupted, which saves the step reached),
+with the FID curve and the best checkpoint (``--eval_every`` in the preset). Then, in this
+run, with the standard FID network, for the final and the best checkpoint (labelled), at the
+training resolution and at ``--published_size`` (the published protocol: all test images
+translated at 256x256 against all real test images of the target domain):
 
-- FID and KID of each direction: translated test images vs the target domain's real test
-  images; beside them the untranslated baseline (source test vs target test) and the floor
-  (target training images vs target test images: real vs real);
-- the share of translated test images that an independent classifier (logistic regression
-  on the FID network's features of the real training images) assigns to the target domain;
-- steps, wall time and images/s; a grid of held-out photos and translations (PNG).
+- FID and KID per direction, the untranslated baseline and the real-vs-real floor;
+- the share of translations an independent classifier (logistic regression on the FID
+  network's features of every training image) assigns to the target domain, and its
+  accuracy on the real test photos;
+- the FID curve from TensorBoard; steps, wall time, images/s; a grid of held-out photos and
+  their translations (and ``--figure``: the README's figure, at most 8 pairs).
+
+``--dump_test_images`` and ``--score_translations`` put the official training iteration
+beside ours (``tools/torch_train_folder.py``, which needs PyTorch): the first writes the
+test images at the training resolution for it, the second scores what it translated, on
+the same images and references as our checkpoints of the same steps.
 """
 
+import dataclasses
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
-import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 from common import cpu_description
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DATA = flags.DEFINE_string(
-    "data", os.path.join(ROOT, "..", "shared", "data", "cats_dogs"), "A CycleGAN folder."
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A dataset's benchmark: its flagfile, its photos, its budget, its published size."""
+
+    flagfile: str
+    source: str  # A CycleGAN folder.
+    tfds_name: str | None  # Trained as this TFDS dataset (prepared from source), or the folder.
+    minutes: float
+    published_size: int | None
+
+
+PRESETS = {
+    "horse2zebra": Preset(
+        "flags/horse2zebra_cpu.cfg",
+        os.path.join(SHARED, "horse2zebra"),
+        "cycle_gan/horse2zebra",
+        120.0,
+        256,
+    ),
+    "cats_dogs": Preset(
+        "flags/cats_dogs_cpu.cfg", os.path.join(SHARED, "cats_dogs"), None, 60.0, None
+    ),
+}
+
+_DATASET = flags.DEFINE_string(
+    "dataset", "horse2zebra", f"{sorted(PRESETS)}, a folder or a TFDS name."
 )
+_FLAGFILE = flags.DEFINE_string(
+    "preset_flagfile", None, "Train with this flagfile (default: the preset's)."
+)
+_SOURCE = flags.DEFINE_string("source", None, "Prepare a TFDS cycle_gan dataset from this folder.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "The TFDS data directory (default TFDS').")
 _WEIGHTS = flags.DEFINE_string(
-    "inception_weights", None, "The standard FID network (.pth or .pt).", required=True
+    "inception_weights", None, "The standard FID network.", required=True
 )
-_MINUTES = flags.DEFINE_float("minutes", 60.0, "Wall-clock budget of the training.")
+_MINUTES = flags.DEFINE_float("minutes", None, "Wall-clock budget (default: the preset's).")
 _MODEL_DIR = flags.DEFINE_string("model_dir", "/tmp/real_photos", "The run directory.")
 _EXTRA = flags.DEFINE_multi_string("train_flag", [], "More flags for train (repeatable).")
-_GRID = flags.DEFINE_integer("grid_images", 6, "Held-out photos per direction in the grid.")
-_EVALUATE_ONLY = flags.DEFINE_boolean(
-    "evaluate_only", False, "Measure the run already in --model_dir; train nothing."
+_PUBLISHED = flags.DEFINE_integer(
+    "published_size", None, "Also measure at this size (default: the preset's)."
 )
+_GRID = flags.DEFINE_integer("grid_images", 6, "Held-out photos per direction in the grid.")
+_FIGURE = flags.DEFINE_string("figure", None, "Also write the a2b pairs as this JPEG.")
+_FIGURE_PAIRS = flags.DEFINE_integer("figure_pairs", 8, "Pairs in --figure (at most 8).")
+_EVALUATE_ONLY = flags.DEFINE_boolean("evaluate_only", False, "Measure the run in --model_dir.")
+_DUMP = flags.DEFINE_string("dump_test_images", None, "Write the test images (.npz) and exit.")
+_SCORE = flags.DEFINE_string(
+    "score_translations", None, "Score tools/torch_train_folder.py's output."
+)
+_ARCHIVE = flags.DEFINE_string("checkpoint_archive", None, "Copies of the run's ckpt-N files.")
 
 
-def _train(model_dir):
-    """Runs the training command for at most --minutes; returns (seconds, interrupted)."""
+def _preset():
+    """The preset --dataset names, or one built from the flags for a folder or TFDS name."""
+    preset = PRESETS.get(_DATASET.value)
+    if preset is None:
+        folder = os.path.isdir(_DATASET.value)
+        preset = Preset(
+            _FLAGFILE.value or "flags/horse2zebra_cpu.cfg",
+            os.path.abspath(_DATASET.value) if folder else _SOURCE.value,
+            None if folder else _DATASET.value,
+            60.0,
+            256 if _DATASET.value.startswith("cycle_gan/") else None,
+        )
+    return dataclasses.replace(
+        preset,
+        flagfile=_FLAGFILE.value or preset.flagfile,
+        minutes=_MINUTES.value or preset.minutes,
+        published_size=_PUBLISHED.value or preset.published_size,
+    )
+
+
+def _dataset_flags(preset):
+    """The train flags naming the data: the prepared TFDS dataset, or the folder."""
+    data_dir = [f"--data_dir={_DATA_DIR.value}"] if _DATA_DIR.value else []
+    return [f"--dataset={preset.tfds_name or preset.source}", *data_dir]
+
+
+def _prepare(preset):
+    """Prepares the preset's TFDS dataset from its folder, unless it is prepared already."""
+    import tensorflow_datasets as tfds
+
+    if (
+        not preset.tfds_name
+        or tfds.builder(preset.tfds_name, data_dir=_DATA_DIR.value).is_prepared()
+    ):
+        return
+    command = [sys.executable, "-m", "tf_cyclegan.prepare", f"--source={preset.source}"]
+    command += [f"--dataset={preset.tfds_name}", *_dataset_flags(preset)[1:]]
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def _train(preset, model_dir):
+    """Runs the training command for at most the budget; returns (seconds, interrupted)."""
     command = [
-        sys.executable, "-m", "tf_cyclegan.train", "--flagfile=flags/real_photos.cfg",
-        f"--dataset={os.path.abspath(_DATA.value)}", f"--model_dir={model_dir}",
+        sys.executable, "-m", "tf_cyclegan.train", f"--flagfile={preset.flagfile}",
+        *_dataset_flags(preset), f"--model_dir={model_dir}",
         f"--inception_weights={_WEIGHTS.value}", *_EXTRA.value,
     ]  # fmt: skip
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT)
     try:
-        process.wait(timeout=_MINUTES.value * 60)
+        process.wait(timeout=preset.minutes * 60)
         interrupted = False
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGINT)  # Saves the step reached, then exits.
@@ -64,84 +154,41 @@ def _train(model_dir):
     return time.monotonic() - start, interrupted
 
 
-def _classifier(train_a, train_b, steps=300):
-    """Logistic regression on features, fitted by full-batch Adam: features -> P(domain B)."""
-    import tensorflow as tf
-
-    x = np.concatenate([train_a, train_b]).astype(np.float32)
-    y = np.concatenate([np.zeros(len(train_a)), np.ones(len(train_b))]).astype(np.float32)
-    mean, std = x.mean(0), x.std(0) + 1e-6
-    w, b = tf.Variable(tf.zeros([x.shape[1], 1])), tf.Variable(0.0)
-    adam = tf.keras.optimizers.Adam(0.01)
-    for _ in range(steps):
-        with tf.GradientTape() as tape:
-            logits = tf.matmul((x - mean) / std, w)[:, 0] + b
-            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logits))
-            loss += 1e-3 * tf.reduce_sum(w * w)
-        adam.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
-    return lambda f: (tf.matmul((f.astype(np.float32) - mean) / std, w)[:, 0] + b).numpy() > 0
-
-
-def _grid(path, rows):
-    """Writes rows of [source | translation] pairs, float [-1, 1] images, as one PNG."""
-    from PIL import Image
-
-    pairs = [np.concatenate([s, t], axis=1) for s, t in rows]
-    grid = np.concatenate(pairs, axis=0)
-    Image.fromarray(np.uint8(np.clip((grid + 1) * 127.5, 0, 255))).save(path)
-
-
 def main(argv):
     del argv
+    logging.set_verbosity(logging.WARNING)  # TFDS logs every split it opens.
     print(cpu_description(), flush=True)
-    model_dir = _MODEL_DIR.value
-    seconds, interrupted = (None, None) if _EVALUATE_ONLY.value else _train(model_dir)
+    preset, model_dir = _preset(), _MODEL_DIR.value
+    seconds = interrupted = None
+    if not (_EVALUATE_ONLY.value or _DUMP.value or _SCORE.value):
+        _prepare(preset)
+        seconds, interrupted = _train(preset, model_dir)
 
     sys.path.insert(0, ROOT)  # Runs from a checkout too, as the training command does.
-    from tf_cyclegan.data import sources
-    from tf_cyclegan.evaluation import evaluate_lib, fid, inception
-    from tf_cyclegan.networks import restore
+    import photo_report
 
-    config, generators, checkpoint = restore.load_generators(model_dir)
-    step = int(checkpoint.rsplit("-", 1)[-1])
-    builder = sources.get_builder(config.data.dataset, config.data.data_dir)
-    size = config.data.crop_size
-    network = inception.load(_WEIGHTS.value)
-    test = {s: evaluate_lib.split_images(builder, s, size, 3) for s in ("testA", "testB")}
-    n = min(len(v) for v in test.values())
-    test = {s: v[:n] for s, v in test.items()}
-    train = {s: evaluate_lib.split_images(builder, s, size, 3) for s in ("trainA", "trainB")}
-    feats = {s: inception.features(network, v) for s, v in {**test, **train}.items()}
-    is_b = _classifier(feats["trainA"], feats["trainB"])
-    accuracy = np.mean(np.concatenate([~is_b(feats["testA"]), is_b(feats["testB"])]))
-    print(f"\n{checkpoint}: step {step}; classifier accuracy on real test photos {accuracy:.3f}")
+    if _DUMP.value:
+        photo_report.dump_test_images(model_dir, _DUMP.value)
+        return
+    if _SCORE.value:
+        photo_report.compare_with_torch(model_dir, _WEIGHTS.value, _SCORE.value, _ARCHIVE.value)
+        return
+    report = photo_report.measure(model_dir, _WEIGHTS.value, preset.published_size, _GRID.value)
     if seconds:
+        step, batch = report["final"]["step"], report["batch_size"]
         ended = "budget reached" if interrupted else "schedule done"
-        rate = step * config.data.batch_size / seconds
-        print(f"{seconds / 60:.1f} min of training ({ended}): {rate:.2f} img/s with evaluations")
-    print(f"{n} images on every side; standard FID Inception ({os.path.basename(network.source)})")
-    print("| direction | FID | KID | untranslated FID | real-vs-real FID | in target domain |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    rows = []
-    for direction, source, target, train_target, wanted in (
-        ("a2b", "testA", "testB", "trainB", True),
-        ("b2a", "testB", "testA", "trainA", False),
-    ):
-        generator = generators[direction]
-        fake = evaluate_lib.batched(lambda x, g=generator: g(x, training=False), test[source])
-        fake_feats = inception.features(network, fake.numpy())
-        floor_feats = feats[train_target][:n]
-        share = np.mean(is_b(fake_feats) == wanted)
-        kid_mean, _ = fid.kid(fake_feats, feats[target])
         print(
-            f"| {direction} | {fid.fid(fake_feats, feats[target]):.1f} | {kid_mean:.4f} | "
-            f"{fid.fid(feats[source], feats[target]):.1f} | "
-            f"{fid.fid(floor_feats, feats[target]):.1f} | {share:.2f} |"
+            f"{seconds / 60:.1f} min of training ({ended}): step {step}, {seconds / step:.3f} "
+            f"s/step, {step * batch / seconds:.2f} images/s, evaluations included"
         )
-        rows += list(zip(test[source][: _GRID.value].numpy(), fake[: _GRID.value].numpy()))
-    path = os.path.join(model_dir, f"real_photos_grid_step_{step}.png")
-    _grid(path, rows)
-    print(f"Grid (held-out cats then dogs, each beside its translation): {path}")
+        report["training"] = {"seconds": seconds, "interrupted": interrupted}
+    if _FIGURE.value:
+        photo_report.figure(_FIGURE.value, report.pop("figure_pairs"), _FIGURE_PAIRS.value)
+    report.pop("figure_pairs", None)
+    out = os.path.join(model_dir, f"real_photos_step_{report['final']['step']}.json")
+    with open(out, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"Figures: {out}")
 
 
 if __name__ == "__main__":
