@@ -5,9 +5,10 @@ r"""Imports official PyTorch CycleGAN generators (.pth) into a run directory; no
   python -m tf_cyclegan.export --model_dir=runs/horse2zebra_pretrained --export_dir=exported/h2z
 
 One file gives one direction (the published models hold one generator each); pass
---checkpoint_a2b and --checkpoint_b2a for both. The architecture (resnet_9blocks,
-resnet_6blocks, unet_128, unet_256, any ngf, dropout) is read from the keys; --generator
-makes it a check. Files are parsed without running any code they contain.
+--checkpoint_a2b and --checkpoint_b2a for both. The architecture (the official resnet_9blocks,
+resnet_6blocks, unet_128, unet_256, any ngf, dropout; or GAN Compression's compressed
+sub_mobile_resnet_9blocks with any config string) is read from the keys and shapes;
+--generator makes it a check. Files are parsed without running any code they contain.
 """
 
 from absl import flags
@@ -18,7 +19,8 @@ from tf_cyclegan.common.config import TEACHER_GENERATORS
 from tf_cyclegan.pretrained import import_torch_lib
 
 _CHECKPOINT = shared_flags.define_checkpoint(
-    "An official generator's .pth (e.g. latest_net_G.pth), translating --direction."
+    "An official (or GAN Compression) generator's .pth (e.g. latest_net_G.pth), translating "
+    "--direction."
 )
 _DIRECTION = shared_flags.define_direction("What --checkpoint translates: A to B, or B to A.")
 _CHECKPOINT_A2B = flags.DEFINE_string("checkpoint_a2b", None, "The A -> B generator's .pth.")
@@ -68,7 +70,8 @@ def main(argv):
     for direction, source in result["directions"].items():
         print(f"{direction}: {source['file']} (sha256 {source['sha256'][:12]})")
     print(
-        f"Wrote {_MODEL_DIR.value}: {model.generator}, ngf {model.ngf}, "
+        f"Wrote {_MODEL_DIR.value}: {model.generator}, "
+        f"{model.sub_mobile_config or f'ngf {model.ngf}'}, "
         f"dataset {result['config'].data.dataset}.\n"
         f"Export with: python -m tf_cyclegan.export --model_dir={_MODEL_DIR.value} "
         "--export_dir=<folder>"

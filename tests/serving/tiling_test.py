@@ -6,14 +6,21 @@ from absl.testing import parameterized
 
 import tiny_generator
 from tf_cyclegan.common import architectures, errors
+from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.networks import layers, models
 from tf_cyclegan.serving import serving_module, tiling, translators
 
 
-def _generator(n_blocks, pytorch_compatible=False):
-    return models.resnet_generator(
-        n_blocks=n_blocks, ngf=4, seed=3, pytorch_compatible=pytorch_compatible
+def _generator(name, pytorch_compatible=False):
+    """A narrow generator of the registered architecture ``name``, random weights."""
+    sub_mobile = architectures.GENERATORS[name].family == "sub_mobile"
+    model_config = config_lib.ModelConfig(
+        generator=name,
+        ngf=4,
+        sub_mobile_config="4_4_4_4_4_4_4_4" if sub_mobile else None,
+        pytorch_compatible=pytorch_compatible,
     )
+    return models.build_generator(model_config, seed=3)
 
 
 def _whole_statistics(generator, x):
@@ -42,11 +49,11 @@ class WindowsTest(tf.test.TestCase, parameterized.TestCase):
 
 class TilingTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.product(
-        name=(tiny_generator.NAME, "resnet_6blocks", "resnet_9blocks"),
+        name=(tiny_generator.NAME, "resnet_6blocks", "resnet_9blocks", "sub_mobile_resnet_9blocks"),
         pytorch_compatible=(False, True),
     )
     def test_receptive_radius_fits_the_tile_margin(self, name, pytorch_compatible):
-        generator = _generator(architectures.GENERATORS[name].depth, pytorch_compatible)
+        generator = _generator(name, pytorch_compatible)
         x = tf.random.uniform([1, 256, 256, 3], -1, 1, seed=0)
         statistics = _whole_statistics(generator, x)
         poked = x.numpy()
@@ -63,9 +70,11 @@ class TilingTest(tf.test.TestCase, parameterized.TestCase):
         self.assertBetween(radius, recorded - 1, recorded)
         self.assertLess(recorded, serving_module.TILE_MARGIN)
 
-    @parameterized.parameters(False, True)
-    def test_tiles_with_the_whole_images_statistics_reproduce_it(self, pytorch_compatible):
-        generator = _generator(6, pytorch_compatible)
+    @parameterized.product(
+        name=("resnet_6blocks", "sub_mobile_resnet_9blocks"), pytorch_compatible=(False, True)
+    )
+    def test_tiles_with_the_whole_images_statistics_reproduce_it(self, name, pytorch_compatible):
+        generator = _generator(name, pytorch_compatible)
         module = serving_module.ServingModule(
             {"a2b": generator, "b2a": generator}, 4, tileable=True
         )
@@ -84,7 +93,7 @@ class TilingTest(tf.test.TestCase, parameterized.TestCase):
         self.assertLess(difference.mean(), 0.01)
 
     def test_statistics_are_per_layer_means_and_variances(self):
-        generator = _generator(6)
+        generator = _generator("resnet_6blocks")
         module = serving_module.ServingModule(
             {"a2b": generator, "b2a": generator}, 4, tileable=True
         )

@@ -38,6 +38,12 @@ CORPUS = {
         {"0": bytes(4)},
         "holds 1",
     ),
+    "overlapping_strides": (
+        "zip",
+        {"w": ("0", 1 << 16, 0, (1 << 8, 1 << 8), (1, 1))},
+        {"0": bytes(1 << 18)},
+        "repeat elements",
+    ),
     "negative_shape": (
         "zip",
         {"w": ("0", 12, 0, (-3, 4), (4, 1))},

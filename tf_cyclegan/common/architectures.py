@@ -18,7 +18,9 @@ class Generator:
 
     Attributes:
         name: the ``--generator`` value.
-        family: "resnet" (Johnson et al.), "unet" (pix2pix) or "student" (phone size).
+        family: "resnet" (Johnson et al.), "unet" (pix2pix), "student" (phone size) or
+            "sub_mobile" (GAN Compression's compressed ResNets, widths from
+            ``--sub_mobile_config``).
         depth: residual blocks (resnet, student) or U-Net levels (unet).
         size_multiple: image sides must be multiples of it (the downsamplings), and at
             least ``MIN_SIZE``.
@@ -26,6 +28,8 @@ class Generator:
             which tiling needs; None where it is the whole image (U-Net) or unmeasured.
         width: a student's full-resolution filters (teachers take ``--ngf``).
         expansion: a student's inverted-residual expansion factor.
+        example_config: a sub_mobile generator's widths where none are given (the size
+            table): GAN Compression's published horse2zebra model's.
     """
 
     name: str
@@ -35,6 +39,7 @@ class Generator:
     receptive_radius: int | None = None
     width: int | None = None
     expansion: int = 2
+    example_config: str | None = None
 
     @property
     def is_student(self):
@@ -57,10 +62,55 @@ GENERATORS = {
         Generator("unet_256", "unet", 8, 256),
         Generator("mobile_s", "student", 6, 4, width=16),
         Generator("mobile_m", "student", 9, 4, width=20),
+        Generator(
+            "sub_mobile_resnet_9blocks",
+            "sub_mobile",
+            9,
+            4,
+            receptive_radius=83,
+            example_config="16_16_32_16_32_32_16_16",
+        ),
     )
 }
 TEACHER_GENERATORS = tuple(n for n, g in GENERATORS.items() if not g.is_student)
 STUDENT_GENERATORS = tuple(n for n, g in GENERATORS.items() if g.is_student)
+
+
+@dataclasses.dataclass(frozen=True)
+class SubMobileWidths:
+    """A ``sub_mobile`` generator's layer widths, from GAN Compression's config string
+    (``networks.sub_mobile`` says which number sets which layer).
+
+    Attributes:
+        stem, down0, trunk: the 7x7 stem's, the first downsampling's, the trunk's.
+        hidden: each residual block's inner width (nine).
+        up0, up1: the transposed convolutions'.
+    """
+
+    stem: int
+    down0: int
+    trunk: int
+    hidden: tuple
+    up0: int
+    up1: int
+
+    @classmethod
+    def parse(cls, config_str, n_blocks=9):
+        """The widths that a config string (e.g. "16_16_32_16_32_32_16_16") sets."""
+        try:
+            c = [int(v) for v in config_str.split("_")]
+        except (AttributeError, ValueError):
+            c = []
+        if len(c) not in (6, 8) or min(c) < 1:
+            raise errors.ConfigError(
+                f"--sub_mobile_config={config_str!r} is not a GAN Compression config string: "
+                "6 or 8 positive numbers joined by '_' (e.g. 16_16_32_16_32_32_16_16)"
+            )
+        if len(c) == 6:
+            hidden, ups = [4 * c[3]] * n_blocks, c[4:6]
+        else:
+            hidden, ups = [4 * c[3 + i // 3] for i in range(n_blocks)], c[6:8]
+        return cls(c[0], 2 * c[1], 4 * c[2], tuple(hidden), 2 * ups[0], ups[1])
 
 
 def get(name):

@@ -65,6 +65,11 @@ class ModelConfig:
         "(transposed) convolutions instead of Keras 'same' (the U-Nets agree already). "
         "import_torch sets it.",
     )
+    sub_mobile_config: str | None = option(
+        None,
+        "sub_mobile_resnet_9blocks' layer widths as GAN Compression's config string (e.g. "
+        "16_16_32_16_32_32_16_16); import_torch reads it from the file.",
+    )
     directions: str = option(
         "a2b,b2a",
         "The generators the run holds: both when trained, one when imported from one file.",

@@ -50,6 +50,23 @@ def _check_ranges(config):
         raise errors.ConfigError(f"--lr_decay_epochs={o.lr_decay_epochs} must be at least 1")
 
 
+def _check_sub_mobile(model):
+    """--sub_mobile_config goes with sub_mobile_resnet_9blocks, and only with it."""
+    family = architectures.get(model.generator).family
+    if family == "sub_mobile":
+        if not model.sub_mobile_config:
+            raise errors.ConfigError(
+                f"--generator={model.generator} takes its widths from --sub_mobile_config "
+                "(GAN Compression's config string, e.g. 16_16_32_16_32_32_16_16)"
+            )
+        architectures.SubMobileWidths.parse(model.sub_mobile_config)
+    elif model.sub_mobile_config:
+        raise errors.ConfigError(
+            f"--sub_mobile_config applies to sub_mobile_resnet_9blocks, not --generator="
+            f"{model.generator}"
+        )
+
+
 def validate(config):
     """Raises ConfigError (a ValueError) naming the first bad option and what to use."""
     _check_ranges(config)
@@ -83,6 +100,7 @@ def validate(config):
         if value < 1:
             raise errors.ConfigError(f"--{flag}={value} must be at least 1")
     architectures.check_size(m.generator, d.crop_size, "--crop_size")
+    _check_sub_mobile(m)
     if d.preprocess in config_lib.VARIABLE_SIZE_MODES:
         if d.batch_size != 1 or config.loss.pool_size != 0:
             raise errors.ConfigError(

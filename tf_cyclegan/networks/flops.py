@@ -66,6 +66,8 @@ def generator_table(size):
         except errors.ConfigError:
             rows.append((name, None, None))
             continue
-        model = models.build_generator(config_lib.ModelConfig(generator=name))
+        example = architectures.get(name).example_config
+        model_config = config_lib.ModelConfig(generator=name, sub_mobile_config=example)
+        model = models.build_generator(model_config)
         rows.append((name, network_macs(model, size) / 1e9, model.count_params()))
     return rows

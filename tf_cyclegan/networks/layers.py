@@ -301,5 +301,15 @@ class LayerFactory:
             name=name,
         )
 
+    def depthwise(self, kernel_size, name=None):
+        """A depthwise convolution (one filter per channel, no padding) with a bias."""
+        return keras.layers.DepthwiseConv2D(
+            kernel_size,
+            use_bias=True,
+            depthwise_initializer=kernel_initializer(self.init_type, self.gain, self._next_seed()),
+            bias_initializer="zeros",
+            name=name,
+        )
+
     def norm_layer(self, name):
         return normalization(self.norm, name)

@@ -10,7 +10,7 @@ import keras
 from tf_cyclegan.common import architectures
 from tf_cyclegan.common.config import DISCRIMINATORS, UPSAMPLE_MODES
 from tf_cyclegan.networks import layers as cg_layers
-from tf_cyclegan.networks import students
+from tf_cyclegan.networks import students, sub_mobile
 
 
 def _upsample(x, filters, factory, mode, kernel_size, name, pytorch_compatible=False):
@@ -204,6 +204,12 @@ def build_generator(config, seed=None, name="generator", direction="a2b"):
         return resnet_generator(n_blocks=architecture.depth, **common)
     if architecture.family == "unet":
         return unet_generator(num_downs=architecture.depth, **common)
+    if architecture.family == "sub_mobile":
+        for option in ("ngf", "norm", "use_dropout", "upsample"):  # Set by the config string.
+            del common[option]
+        return sub_mobile.sub_mobile_resnet_generator(
+            config.sub_mobile_config, architecture.depth, **common
+        )
     return students.student_generator(architecture, common["channels"], seed, name)
 
 

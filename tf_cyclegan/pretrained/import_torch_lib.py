@@ -9,10 +9,10 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan.common import atomic_dir, conventions, errors, run_dir
+from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.networks import models, restore
-from tf_cyclegan.pretrained import official
+from tf_cyclegan.pretrained import gan_compression, official
 from tf_cyclegan.torch_files import pth
 
 
@@ -45,40 +45,73 @@ def _dataset_named_by(path):
     import tensorflow_datasets as tfds
 
     configs = set(tfds.builder_cls("cycle_gan").builder_configs)
-    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
     stem = os.path.splitext(os.path.basename(path))[0]
-    for name in (stem, parent.removesuffix("_pretrained")):
-        if name in configs:
-            return f"cycle_gan/{name}"
+    # The file, then its folders, innermost first: horse2zebra.pth,
+    # horse2zebra_pretrained/latest_net_G.pth, cycle_gan/horse2zebra/compressed/latest_net_G.pth
+    # (GAN Compression's layout), gan_compression_horse2zebra/latest_net_G.pth.
+    folders = os.path.abspath(os.path.dirname(path)).split(os.sep)[::-1][:3]
+    for name in [stem, *folders]:
+        name = name.removesuffix("_pretrained")
+        for config in configs:
+            if name == config or name.endswith(f"_{config}"):
+                return f"cycle_gan/{config}"
     return None
 
 
-def _architecture(state, path, requested, use_dropout):
-    """(generator, ngf, use_dropout) of a cleaned state dict, checked against ``requested``."""
-    found = official.infer(state)
+def _architecture(state, found, path, requested, use_dropout):
+    """The model options of a cleaned state dict, its layout ``found``, checked against the
+    ``requested`` generator (a wrong guess is one line naming the first key that differs)."""
     if requested and requested != found["generator"]:
-        # Name the first key that does not fit the requested architecture.
-        probe = models.build_generator(
-            config_lib.ModelConfig(generator=requested, ngf=found["ngf"], pytorch_compatible=True)
+        if requested == gan_compression.GENERATOR:
+            block = next((k for k in state if k.startswith("model.10.")), next(iter(state)))
+            reason = f"{block} is not a separable block's (model.10.conv_block.1.conv.0.weight)"
+        elif found["generator"] == gan_compression.GENERATOR:
+            ngf = int(state["model.1.weight"].shape[0])
+            want = official.expected_shapes(requested, ngf) if _official(requested) else {}
+            key = next((k for k in state if k not in want), next(iter(state)))
+            reason = f"{key} is not a weight of an official {requested}"
+        else:  # Name the first key that does not fit the requested official architecture.
+            probe = models.build_generator(
+                config_lib.ModelConfig(
+                    generator=requested, ngf=found["ngf"], pytorch_compatible=True
+                )
+            )
+            try:
+                official.assign(probe, state, requested, found["use_dropout"])
+                reason = "it fits"
+            except pth.PthError as e:
+                reason = str(e)
+        raise errors.ConfigError(
+            f"{path} holds a {found['generator']}, not --generator={requested}: {reason}"
         )
-        try:
-            official.assign(probe, state, requested, found["use_dropout"])
-        except pth.PthError as e:
-            raise errors.ConfigError(
-                f"{path} holds a {found['generator']}, not --generator={requested}: {e}"
-            ) from None
+    if found["generator"] == gan_compression.GENERATOR:
+        return {"generator": found["generator"], "sub_mobile_config": found["sub_mobile_config"]}
     dropout = found["use_dropout"] or (use_dropout and found["generator"].startswith("unet"))
-    return found["generator"], found["ngf"], dropout
+    return {"generator": found["generator"], "ngf": found["ngf"], "use_dropout": dropout}
 
 
-def _read_official(path):
-    """The cleaned official state dict in ``path``: every tensor's shape is checked against
-    the official layout before any bytes are read, so a hostile file can make this allocate
-    no more than the generator it claims to be."""
+def _official(generator):
+    return generator in architectures.GENERATORS and architectures.get(generator).official
+
+
+def _read_state(path):
+    """The cleaned state dict in ``path`` and its layout: every tensor's shape is checked
+    against the official (or GAN Compression's) layout before any bytes are read, so a hostile
+    file can make this allocate no more than the generator it claims to be."""
     with pth.open_state_dict(path) as tensors:
         tensors = official.clean(tensors)
-        official.check_layout(tensors)
-        return pth.load(path, tensors)
+        if gan_compression.is_sub_mobile(tensors):
+            found = gan_compression.check_layout(tensors)
+        else:
+            found = official.check_layout(tensors)
+        return pth.load(path, tensors), found
+
+
+def _assign(net, state, options):
+    if options["generator"] == gan_compression.GENERATOR:
+        gan_compression.assign(net, state)
+    else:
+        official.assign(net, state, options["generator"], options["use_dropout"])
 
 
 def _sha256(path):
@@ -121,22 +154,20 @@ def import_checkpoints(cfg):
         ConfigError, MissingError, pth.PthError: one line naming the file or key.
     """
     _check(cfg)
-    states, architectures = {}, {}
+    states, options = {}, {}
     for direction, path in sorted(cfg.checkpoints.items()):
-        states[direction] = _read_official(path)
-        architectures[direction] = _architecture(
-            states[direction], path, cfg.generator, cfg.use_dropout
+        states[direction], found = _read_state(path)
+        options[direction] = _architecture(
+            states[direction], found, path, cfg.generator, cfg.use_dropout
         )
-    if len(set(architectures.values())) > 1:
-        listed = ", ".join(f"{d}: {a[0]} ngf {a[1]}" for d, a in architectures.items())
+    if len({tuple(sorted(o.items())) for o in options.values()}) > 1:
+        listed = ", ".join(f"{d}: {o}" for d, o in options.items())
         raise errors.ConfigError(f"the two files hold different architectures ({listed})")
-    generator, ngf, dropout = next(iter(architectures.values()))
+    model_options = next(iter(options.values()))
     first_path = next(iter(cfg.checkpoints.values()))
     config = config_lib.Config(
         model=config_lib.ModelConfig(
-            generator=generator,
-            ngf=ngf,
-            use_dropout=dropout,
+            **model_options,
             pytorch_compatible=True,
             directions=",".join(d for d in conventions.DIRECTIONS if d in cfg.checkpoints),
         ),
@@ -153,7 +184,7 @@ def import_checkpoints(cfg):
         net = models.build_generator(
             config.model, name=run_dir.GENERATOR_KEYS[direction], direction=direction
         )
-        official.assign(net, state, generator, dropout)
+        _assign(net, state, model_options)
         keras_generators[direction] = net
     record = {
         d: {"file": os.path.abspath(p), "sha256": _sha256(p)} for d, p in cfg.checkpoints.items()

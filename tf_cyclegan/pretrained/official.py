@@ -260,6 +260,8 @@ def check_exportable(model_config):
         model_config: a ``config.ModelConfig``.
     """
     reasons = []
+    if not architectures.get(model_config.generator).official:
+        reasons.append(f"--generator={model_config.generator} (not an official CycleGAN one)")
     if model_config.norm != "instance":
         reasons.append(f"--norm={model_config.norm} (official: instance)")
     if model_config.upsample != "transpose":

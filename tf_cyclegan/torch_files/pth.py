@@ -211,9 +211,10 @@ def open_state_dict(path):
 
 
 def load(path, tensors, max_elements=MAX_ELEMENTS):
-    """{key: NumPy array} of ``tensors`` (from ``open_state_dict(path)``), if they hold at
-    most ``max_elements`` elements together; raises PthError before reading otherwise."""
-    total = sum(t.size for t in tensors.values())
+    """{key: NumPy array} of ``tensors`` (from ``open_state_dict(path)``), if reading them
+    takes at most ``max_elements`` elements together (a view into a larger storage reads the
+    elements it skips too); raises PthError before reading otherwise."""
+    total = sum(max(t.size, t.span) for t in tensors.values())
     if total > max_elements:
         raise PthError(
             f"{path} declares {total} elements, more than the {max_elements} expected: "

@@ -75,6 +75,17 @@ class Storage:
         return np.frombuffer(raw, self.dtype.newbyteorder("<"), count)
 
 
+def _distinct(shape, stride):
+    """Whether every index of ``shape`` reaches its own element: taken by increasing stride,
+    each dimension's stride must step past everything the smaller ones reach."""
+    reach = 1
+    for n, s in sorted(((n, s) for n, s in zip(shape, stride) if n > 1), key=lambda d: d[1]):
+        if s < reach:
+            return False
+        reach += (n - 1) * s
+    return True
+
+
 class Tensor:
     """A tensor as its file describes it; ``check`` validates it, ``load`` reads it.
 
@@ -90,8 +101,11 @@ class Tensor:
     def check(self, name):
         """Raises PthError unless the tensor lies within its storage, one element per element.
 
-        Stride-0 (expanded) tensors repeat elements: a state dict never holds one, and a few
-        bytes could declare any number of elements with them.
+        A tensor may be a view into a larger storage, at an offset and with strides that
+        skip elements (a slice saved as it was: GAN Compression's pruned networks hold such
+        views). Its elements must be distinct: stride-0 (expanded) or overlapping strides
+        repeat elements, which a state dict never holds, and a few bytes could declare any
+        number of elements with them.
         """
         if not isinstance(self.storage, Storage):
             raise PthError(f"{name} refers to something that is not a storage")
@@ -116,9 +130,9 @@ class Tensor:
                 f"{name}: at offset {offset} with strides {list(stride)} it reaches past its "
                 f"storage {self.storage.key!r} of {numel} elements"
             )
-        if span > max(size, 1):
+        if size and not _distinct(shape, stride):
             raise PthError(
-                f"{name}: strides {list(stride)} skip elements; a state dict's are dense"
+                f"{name}: strides {list(stride)} repeat elements; a state dict's never do"
             )
         self.shape, self.stride, self.offset, self.size = shape, stride, offset, size
         self.span = span
