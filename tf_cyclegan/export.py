@@ -20,7 +20,7 @@ _FORMATS = flags.DEFINE_list(
     "formats",
     "saved_model,tflite",
     "Of: saved_model, tflite, pth (the official PyTorch generator, for its test.py), web (a "
-    "static page running the float .tflite in a browser with LiteRT.js; needs --litertjs).",
+    "static page running the float .tflite in a browser with LiteRT.js; implies tflite).",
 )
 _QUANTIZATION = flags.DEFINE_list(
     "quantization", "float32,float16", "TFLite variants, of: " + ", ".join(export_lib.QUANTIZATIONS)
@@ -41,10 +41,12 @@ _SAVED_MODEL_PRECISION = flags.DEFINE_enum(
 )
 _LITERTJS = flags.DEFINE_string(
     "litertjs",
-    "node_modules",
+    None,
     "--formats=web: the node_modules folder of `npm install @litertjs/core@"
     + web_export.LITERTJS_VERSION
-    + "`; its files are copied into the page.",
+    + "`, whose files are copied into the page. Default: ./node_modules, "
+    "$LITERTJS_NODE_MODULES or this package's cache, else fetched once from the npm registry "
+    "into the cache (checksums checked).",
 )
 _OVERWRITE = shared_flags.define_overwrite("Replace an existing --export_dir.")
 

@@ -19,7 +19,7 @@ from absl import logging
 from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, precision, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.data import pipeline, sources
-from tf_cyclegan.exporting import parity, tflite_export, web_export
+from tf_cyclegan.exporting import litertjs, parity, tflite_export, web_export
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import official
 from tf_cyclegan.serving import serving_module
@@ -49,7 +49,9 @@ class ExportConfig:
     # float32 by default: a SavedModel usually serves on other machines than the one that
     # exports it, and emulated bfloat16 is slower than float32.
     saved_model_precision: str = precision.FLOAT32
-    litertjs: str = "node_modules"  # Holds @litertjs/core, for the web page.
+    # The node_modules folder holding @litertjs/core for the web page; None: found or
+    # fetched (exporting.litertjs).
+    litertjs: str | None = None
 
 
 def _held_out(config, split, count, size):
@@ -75,13 +77,6 @@ def _validate(cfg):
         unknown = [v for v in value if v not in valid]
         if unknown or not value:
             raise errors.ConfigError(f"--{flag}={','.join(value)}: expected some of {list(valid)}")
-    if "web" in cfg.formats:
-        if "tflite" not in cfg.formats or not {"float16", "float32"} & set(cfg.quantizations):
-            raise errors.ConfigError(
-                "--formats=web runs a float .tflite in the browser: add tflite to --formats "
-                "and float16 (or float32) to --quantization"
-            )
-        web_export.check_installed(cfg.litertjs)
     if "://" in cfg.export_dir:
         raise errors.ConfigError(
             f"--export_dir={cfg.export_dir}: export writes to a local folder; copy it after"
@@ -123,9 +118,25 @@ def _check_replaceable(cfg):
         )
 
 
+def _with_web_needs(cfg):
+    """``cfg`` with what the web page needs: a float .tflite (float16 unless a float one is
+    asked for) and LiteRT.js, found or fetched (``litertjs.locate``)."""
+    if "web" not in cfg.formats:
+        return cfg
+    formats = cfg.formats if "tflite" in cfg.formats else (*cfg.formats, "tflite")
+    quantizations = cfg.quantizations
+    if not {"float16", "float32"} & set(quantizations):
+        quantizations = ("float16", *quantizations)
+    node_modules = litertjs.locate(cfg.litertjs, web_export.required_files())
+    return dataclasses.replace(
+        cfg, formats=formats, quantizations=quantizations, litertjs=node_modules
+    )
+
+
 def export(cfg):
     """Writes and verifies the artifacts ``cfg`` asks for. Returns the report dict."""
     _validate(cfg)
+    cfg = _with_web_needs(cfg)
     config, generators, checkpoint = restore.load_generators(cfg.model_dir, cfg.checkpoint)
     size = cfg.tflite_size or config.data.crop_size
     architectures.check_size(config.model.generator, size, "--tflite_size")

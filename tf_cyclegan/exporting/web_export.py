@@ -2,8 +2,8 @@
 
 The page (``web_page/``) uses LiteRT.js (npm ``@litertjs/core``): its JavaScript and the
 WebAssembly runtimes it chooses between (with and without relaxed SIMD) are copied into
-``web/``, so the page works offline from any static server, on a phone too. Nothing is
-downloaded: the user installs the npm package once and export copies from it.
+``web/``, so the page works offline from any static server, on a phone too. Export copies
+them from the npm package, found or fetched once (``litertjs``).
 
 Layout of ``web/``: ``index.html``, ``app.js``, ``model.json`` (each direction's file, size
 and channels), the models, ``litert/core/index.js``, ``litert/wasm-utils/index.js`` and
@@ -14,10 +14,10 @@ import json
 import os
 import shutil
 
-from tf_cyclegan.common import errors
+from tf_cyclegan.exporting import litertjs
 
 WEB_DIR = "web"
-LITERTJS_VERSION = "2.5.3"  # What the page was written and tested against.
+LITERTJS_VERSION = litertjs.VERSION  # What the page was written and tested against.
 _PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_page")
 # npm package folder -> file -> where the page loads it from.
 _RUNTIME = (
@@ -35,21 +35,9 @@ _RUNTIME = (
 )
 
 
-def check_installed(node_modules):
-    """``node_modules/@litertjs``, checked to hold what the page needs."""
-    root = os.path.join(node_modules, "@litertjs")
-    missing = [
-        os.path.join(root, package, path)
-        for package, path, _ in _RUNTIME
-        if not os.path.isfile(os.path.join(root, package, path))
-    ]
-    if missing:
-        raise errors.MissingError(
-            f"--formats=web needs LiteRT.js, and {missing[0]} does not exist; install it with "
-            f"`npm install @litertjs/core@{LITERTJS_VERSION}` and pass --litertjs=<its "
-            "node_modules folder>"
-        )
-    return root
+def required_files():
+    """The files of the npm packages the page loads, relative to ``node_modules/@litertjs``."""
+    return [f"{package}/{path}" for package, path, _ in _RUNTIME]
 
 
 def write(staging, node_modules, models):
@@ -64,7 +52,7 @@ def write(staging, node_modules, models):
     Returns:
         {"path": "web", "size_bytes": bytes written, "models": models}.
     """
-    root = check_installed(node_modules)
+    root = os.path.join(node_modules, "@litertjs")
     web = os.path.join(staging, WEB_DIR)
     shutil.copytree(_PAGE, web)
     for package, path, target in _RUNTIME:
