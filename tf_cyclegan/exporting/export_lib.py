@@ -19,7 +19,7 @@ from absl import logging
 from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, precision, run_dir
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.data import pipeline, sources
-from tf_cyclegan.exporting import litertjs, parity, tflite_export, web_export
+from tf_cyclegan.exporting import litertjs, parity, quality, tflite_export, web_export
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import official
 from tf_cyclegan.serving import serving_module
@@ -52,6 +52,9 @@ class ExportConfig:
     # The node_modules folder holding @litertjs/core for the web page; None: found or
     # fetched (exporting.litertjs).
     litertjs: str | None = None
+    # The standard FID network's weights: adds each artifact's FID to the report and flags
+    # the variants that lose more than quality.FID_MARGIN of it (exporting.quality).
+    inception_weights: str | None = None
 
 
 def _held_out(config, split, count, size):
@@ -204,6 +207,9 @@ def export(cfg):
             pth_files = _export_pth(config.model, generators, staging, held_out)
             report["artifacts"].update(pth_files)
             bar.update()
+        if cfg.inception_weights:
+            bar.set_description("fid")
+            quality.add_fid(report, staging, config, list(generators), size, cfg.inception_weights)
         config_lib.save(config, staging)
         # Written last: its presence marks a complete export that --overwrite may replace.
         with open(os.path.join(staging, REPORT_FILE), "w") as f:
