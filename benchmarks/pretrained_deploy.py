@@ -38,6 +38,9 @@ _WEIGHTS = flags.DEFINE_string(
 )
 _WORK = flags.DEFINE_string("work_dir", "/tmp/pretrained_deploy", "Run and export go here.")
 _THREADS = flags.DEFINE_list("threads", ["1", "2"], "LiteRT thread counts to time.")
+_FIGURE = flags.DEFINE_string(
+    "figure", None, "Write 8 test horses beside the float16 .tflite's zebras (JPEG) here."
+)
 
 
 def _read(folder, decoder="pil"):
@@ -221,6 +224,11 @@ def main(argv):
     base = results["saved_model"][names[0]]
     flagged = [f for f, r in results.items() if r[names[0]] > base + 5]
     print(f"Forms worse than the SavedModel by more than 5 FID: {flagged or 'none'}")
+    if _FIGURE.value:
+        import photo_report
+
+        pairs = (_as_input(horses), outputs["tflite float16"])
+        photo_report.figure(_FIGURE.value, pairs, 8)
     _pipeline_effects(scorer, outputs["keras (imported run)"], horses, zebras, run_dir, names)
     with open(os.path.join(_WORK.value, "pretrained_deploy.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -8,6 +8,7 @@ official imports; float32 rounding through these ~50 layers stays near 1e-6, so 
 stride, kernel layout, padding or clamp is far above it.
 """
 
+import dataclasses
 import os
 import tempfile
 
@@ -16,7 +17,9 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 import helpers
+import tiny_generator
 from tf_cyclegan.common import errors
+from tf_cyclegan.distillation import distill_lib
 from tf_cyclegan.networks import restore
 from tf_cyclegan.pretrained import gan_compression, import_torch_lib
 from tf_cyclegan.serving import translators
@@ -75,6 +78,22 @@ class GanCompressionImportTest(tf.test.TestCase, parameterized.TestCase):
         official = os.path.join(FIXTURES, "resnet.pth")
         with self.assertRaisesRegex(errors.ConfigError, r"model\.10\.conv_block\.1\.weight"):
             _import(official, self.get_temp_dir(), generator=gan_compression.GENERATOR)
+
+
+class TeacherTest(tf.test.TestCase):
+    def test_an_imported_sub_mobile_run_teaches_a_student(self):
+        teacher = _import(os.path.join(FIXTURES, "sub_mobile.pth"), self.get_temp_dir())
+        base = helpers.tiny_config(
+            os.path.join(self.get_temp_dir(), "student"), **{"train.train_steps": 1}
+        )
+        config = distill_lib.from_teacher(
+            dataclasses.replace(base, distill=dataclasses.replace(base.distill, teacher=teacher)),
+            tiny_generator.STUDENT_NAME,
+            None,
+            given={"train_steps", "dataset", "data_dir", "load_size", "crop_size", "batch_size"},
+        )
+        self.assertIsNone(config.model.sub_mobile_config)  # The student's, not the teacher's.
+        self.assertEqual(distill_lib.distill(config)["step"], 1)
 
 
 class LayoutTest(tf.test.TestCase):

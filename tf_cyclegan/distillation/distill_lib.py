@@ -72,8 +72,12 @@ def from_teacher(config, student, directions=None, given=()):
             if (f.metadata.get("flag") or f.name) in given
         }
         parts[part] = dataclasses.replace(theirs, **keep)
-    model = dataclasses.replace(
-        teacher.model, generator=student, directions=",".join(directions), pytorch_compatible=False
+    model = dataclasses.replace(  # The teacher's architecture options are not the student's.
+        teacher.model,
+        generator=student,
+        directions=",".join(directions),
+        pytorch_compatible=False,
+        sub_mobile_config=None,
     )
     config = dataclasses.replace(config, model=model, loss=teacher.loss, **parts)
     checkpoint = _teacher_checkpoint(config)
