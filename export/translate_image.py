@@ -121,8 +121,8 @@ def translate_tflite(path, image):
     detail = interpreter.get_input_details()[0]
     fixed = detail["shape_signature"][1] > 0
     if not fixed and height * width > LITERT[0]:
-        sys.exit(
-            f"error: the image is {width}x{height}; above {LITERT[0] / 1e6:.1f} "
+        fail(
+            f"the image is {width}x{height}; above {LITERT[0] / 1e6:.1f} "
             "megapixels use the *_float32_tiled.tflite or the SavedModel (tiles)"
         )
     x = image
@@ -148,7 +148,30 @@ def input_channels(model, direction):
     return int(signature.structured_input_signature[1]["images"].shape[-1])
 
 
+def fail(message):
+    """One line on stderr and exit status 2, as the tf_cyclegan commands do."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def check_paths(args):
+    """What is wrong with the paths given, in a sentence, or None."""
+    if not os.path.exists(args.model):
+        return f"--model={args.model} does not exist; pass a .tflite file or a SavedModel folder"
+    if not os.path.isfile(args.input):
+        return f"--input={args.input} is not a file; pass an image"
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        return f"--output={args.output}: its folder {folder} does not exist; create it first"
+    if not os.access(folder, os.W_OK) or os.path.isdir(args.output):
+        return f"--output={args.output} cannot be written; name a file in a folder you can write"
+    return None
+
+
 def main():
+    # TensorFlow's C++ notices (CPU features, oneDNN) are not the user's to act on; this
+    # script never imports tf_cyclegan, which sets the same.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="SavedModel folder or .tflite file")
     parser.add_argument(
@@ -160,10 +183,16 @@ def main():
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
+    problem = check_paths(args)
+    if problem:
+        fail(problem)
     channels = input_channels(args.model, args.direction)
-    with Image.open(args.input) as f:
-        upright = ImageOps.exif_transpose(f)  # As the user sees it.
-        image = np.asarray(upright.convert("L" if channels == 1 else "RGB"))
+    try:
+        with Image.open(args.input) as f:
+            upright = ImageOps.exif_transpose(f)  # As the user sees it.
+            image = np.asarray(upright.convert("L" if channels == 1 else "RGB"))
+    except (OSError, ValueError) as e:  # Pillow's UnidentifiedImageError is an OSError.
+        fail(f"--input={args.input} is not an image Pillow reads ({e})")
     image = image.reshape(*image.shape[:2], channels)
     if args.model.endswith(".tflite"):
         out = translate_tflite(args.model, image)

@@ -15,7 +15,7 @@ import os
 
 from absl import flags
 
-from tf_cyclegan.common import cli, run_dir, shared_flags
+from tf_cyclegan.common import cli, run_dir, shared_flags, writable
 from tf_cyclegan.data import sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import restore
@@ -45,6 +45,7 @@ def main(argv):
     del argv  # cli.run refuses positional arguments.
 
     config, generators, path = restore.load_generators(_MODEL_DIR.value, _CHECKPOINT.value)
+    writable.require_folder(_MODEL_DIR.value, "model_dir")  # eval.json goes there.
     model = None
     if _FID.value is not False:
         try:

@@ -8,7 +8,7 @@ import zipfile
 
 import tensorflow_datasets as tfds
 
-from tf_cyclegan.common import conventions, errors
+from tf_cyclegan.common import conventions, errors, writable
 from tf_cyclegan.data import folders, sources
 
 REQUIRED = conventions.SPLITS
@@ -66,6 +66,8 @@ def prepare(dataset, source, data_dir=None):
     sources.get_builder_class_config(name)  # Validates the config name, listing valid ones.
     if not os.path.exists(source):
         raise errors.MissingError(f"--source={source!r} does not exist")
+    if data_dir:
+        writable.require_folder(data_dir, "data_dir")
     scratch = tempfile.mkdtemp(prefix="tf_cyclegan_prepare_")
     try:
         folder = source

@@ -16,7 +16,15 @@ import tensorflow as tf
 import tqdm
 from absl import logging
 
-from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, precision, run_dir
+from tf_cyclegan.common import (
+    architectures,
+    atomic_dir,
+    conventions,
+    errors,
+    precision,
+    run_dir,
+    writable,
+)
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.exporting import litertjs, parity, quality, tflite_export, web_export
@@ -84,6 +92,7 @@ def _validate(cfg):
         raise errors.ConfigError(
             f"--export_dir={cfg.export_dir}: export writes to a local folder; copy it after"
         )
+    writable.require_folder(cfg.export_dir, "export_dir")
     atomic_dir.recover(cfg.export_dir)
     if os.path.exists(cfg.export_dir):
         _check_replaceable(cfg)

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, run_dir
+from tf_cyclegan.common import architectures, atomic_dir, conventions, errors, run_dir, writable
 from tf_cyclegan.common import config as config_lib
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.pretrained import gan_compression, official
@@ -137,6 +137,7 @@ def _check(cfg):
             )
         if not os.path.isfile(path):
             raise errors.MissingError(f"--checkpoint={path} does not exist")
+    writable.require_folder(cfg.model_dir, "model_dir")
     if tf.io.gfile.exists(cfg.model_dir):
         raise errors.ConfigError(
             f"--model_dir={cfg.model_dir} exists; import writes a new run directory only: "

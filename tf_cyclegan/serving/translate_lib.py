@@ -14,7 +14,7 @@ import tqdm
 from absl import logging
 from PIL import Image
 
-from tf_cyclegan.common import atomic_file, errors
+from tf_cyclegan.common import atomic_file, errors, writable
 from tf_cyclegan.data import image_files
 from tf_cyclegan.serving import translators, video
 
@@ -143,11 +143,14 @@ def translate_paths(
     if batch_size < 1:
         raise errors.ConfigError(f"--batch_size={batch_size} must be at least 1")
     if os.path.isfile(input_path) and video.is_video(input_path):
+        folder = output_dir if os.path.isdir(output_dir) else os.path.dirname(output_dir)
+        writable.require_folder(folder or ".", "output")
         translator = translators.load(model, direction, precision, checkpoint)
         return _translate_video(translator, input_path, output_dir, batch_size, overwrite)
     paths = list_images(input_path)
     if not paths:
         raise errors.ConfigError(_nothing_to_translate(input_path))
+    writable.require_folder(output_dir, "output")
     outputs = output_paths(paths, output_dir)
     _check_outputs(outputs, overwrite)
     translator = translators.load(model, direction, precision, checkpoint)

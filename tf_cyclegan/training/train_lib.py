@@ -10,7 +10,15 @@ import numpy as np
 import tensorflow as tf
 
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import config_checks, conventions, errors, interrupts, run_dir, run_lock
+from tf_cyclegan.common import (
+    config_checks,
+    conventions,
+    errors,
+    interrupts,
+    run_dir,
+    run_lock,
+    writable,
+)
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths, restore
@@ -94,6 +102,8 @@ def train(config, strategy=None, build_model=cyclegan.CycleGAN):
         train=dataclasses.replace(config.train, num_replicas=strategy.num_replicas_in_sync),
     )
     chief = distribute.is_chief(strategy)
+    if chief:
+        writable.require_folder(config.train.model_dir, "model_dir")
     # One trainer per run directory; non-chief workers write only their scratch dirs.
     held = run_lock.lock(config.train.model_dir) if chief else contextlib.nullcontext()
     with held:
