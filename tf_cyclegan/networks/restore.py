@@ -40,7 +40,9 @@ def load_generators(model_dir, checkpoint=None):
     tree = run_dir.checkpoint_tree({run_dir.GENERATOR_KEYS[d]: g for d, g in generators.items()})
 
     def restore(path):
-        tree.restore(path).expect_partial().assert_existing_objects_matched()
+        # read(), not restore(): it neither needs nor creates a save counter, so checkpoints
+        # written with write() (best/, by runs before it saved one) restore as well.
+        tree.read(path).expect_partial().assert_existing_objects_matched()
 
     if checkpoint == run_dir.BEST:
         checkpoint = run_dir.best_checkpoint(model_dir)
