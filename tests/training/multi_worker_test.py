@@ -40,7 +40,11 @@ def _run_cluster(config, out_dir):
 class MultiWorkerTest(tf.test.TestCase):
     def test_two_workers_train_in_sync_write_once_and_resume(self):
         model_dir = os.path.join(self.get_temp_dir(), "run")
-        config = helpers.tiny_config(model_dir, **{"train.train_steps": 2})
+        # A fresh data dir: both workers find the dataset unprepared at once, as on a
+        # cluster's first run (they raced, deleting each other's incomplete.* folders).
+        data_dir = os.path.join(self.get_temp_dir(), "fresh_tfds")
+        overrides = {"train.train_steps": 2, "data.data_dir": data_dir}
+        config = helpers.tiny_config(model_dir, **overrides)
         outputs = _run_cluster(config, self.get_temp_dir())
 
         first = np.load(f"{self.get_temp_dir()}/w0.npz")
@@ -54,7 +58,7 @@ class MultiWorkerTest(tf.test.TestCase):
         self.assertIn("step 2/2", outputs[0])
         self.assertNotIn("step 2/2", outputs[1])
 
-        resumed = helpers.tiny_config(model_dir, **{"train.train_steps": 4})
+        resumed = helpers.tiny_config(model_dir, **{**overrides, "train.train_steps": 4})
         outputs = _run_cluster(resumed, self.get_temp_dir())
         for output in outputs:
             self.assertIn(f"Resumed from {model_dir}/ckpt-2 at step 2", output)

@@ -25,7 +25,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from tf_cyclegan.common import errors, reachability
-from tf_cyclegan.data import folders
+from tf_cyclegan.data import folders, prepare_once
 
 PREFIX = "tfds:"
 # TFDS downloads most datasets from their authors' servers, and many from its own mirror.
@@ -210,7 +210,7 @@ def builder(dataset, data_dir):
                 f"{TFDS_HOST}. Prepare it where there is network and copy the folder here:\n"
                 f"  tfds build {name}{flag}"
             )
-        source.download_and_prepare()
+        source = prepare_once.prepared(lambda: tfds.builder(name, data_dir=data_dir), name=name)
     _resolve_pair((domain_a, domain_b), source.info.features, dataset)  # Before any writing.
     image = source.info.features["image"] if "image" in source.info.features else None
     if not isinstance(image, tfds.features.Image):
@@ -225,7 +225,6 @@ def builder(dataset, data_dir):
         dataset=dataset,
         channels=image.shape[-1],
     )
-    derived = LabelledDomains(config=config, data_dir=data_dir)
-    if not derived.is_prepared():
-        derived.download_and_prepare()
-    return derived
+    return prepare_once.prepared(
+        lambda: LabelledDomains(config=config, data_dir=data_dir), name=dataset
+    )

@@ -17,6 +17,7 @@ from tf_cyclegan.common import conventions, errors, reachability
 from tf_cyclegan.data import (
     folders,
     labelled,
+    prepare_once,
     synthetic,  # noqa: F401  (registers the synthetic_shapes builder)
 )
 
@@ -78,14 +79,18 @@ def get_builder(dataset, data_dir=None):
     if dataset.startswith(labelled.PREFIX):
         return labelled.builder(dataset, data_dir)
     if os.path.isdir(dataset):
-        builder = folders.CycleGANFolder(config=folders.folder_config(dataset), data_dir=data_dir)
-        if not builder.is_prepared():
+        config = folders.folder_config(dataset)
+
+        def prepare(builder):
             builder.download_and_prepare()
             if builder.skipped:
                 logging.warning(
                     "Skipped %d unreadable file(s) in %s", len(builder.skipped), dataset
                 )
-        return builder
+
+        return prepare_once.prepared(
+            lambda: folders.CycleGANFolder(config=config, data_dir=data_dir), prepare, dataset
+        )
     name = tfds_name(dataset)
     if "/" in name:
         get_builder_class_config(name)
@@ -97,8 +102,7 @@ def get_builder(dataset, data_dir=None):
             f"{dataset} is not prepared in {builder.data_dir} and {CYCLE_GAN_HOST} is "
             f"unreachable from this machine.\n{_offline_recipe(dataset, data_dir)}"
         )
-    builder.download_and_prepare()
-    return builder
+    return prepare_once.prepared(lambda: tfds.builder(name, data_dir=data_dir), name=dataset)
 
 
 def num_examples(builder, split, max_dataset_size=None):
