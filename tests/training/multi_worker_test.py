@@ -1,6 +1,7 @@
 """Two MultiWorkerMirroredStrategy workers on 127.0.0.1, as separate processes."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -63,6 +64,51 @@ class MultiWorkerTest(tf.test.TestCase):
         for output in outputs:
             self.assertIn(f"Resumed from {model_dir}/ckpt-2 at step 2", output)
         self.assertEqual(tf.train.latest_checkpoint(model_dir), f"{model_dir}/ckpt-4")
+
+
+def _start_workers(command):
+    return [
+        subprocess.Popen(
+            command,
+            cwd=helpers.ROOT,
+            env=helpers.subprocess_env(TF_CONFIG=tf_config),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tf_config in distribute.local_cluster(2)
+    ]
+
+
+class LostWorkerTest(tf.test.TestCase):
+    def test_a_killed_worker_is_one_line_naming_it_and_the_rerun_resumes(self):
+        model_dir = os.path.join(self.get_temp_dir(), "run")
+        command = [
+            *helpers.smoke_train_command(model_dir, *helpers.TINY_NETWORK_FLAGS),
+            "--strategy=multi_worker",
+            "--checkpoint_every=4",
+            "--log_every=1",
+        ]
+        workers = _start_workers([*command, "--train_steps=1000"])
+        self.addCleanup(lambda: [w.kill() for w in workers])
+        for line in workers[0].stdout:  # The chief's progress, until a checkpoint is behind.
+            if line.startswith("step 9/"):
+                break
+        workers[1].kill()  # SIGKILL: nothing of worker 1 says goodbye.
+        _, stderr = workers[0].communicate(timeout=120)
+        self.assertEqual(workers[0].returncode, 2, stderr[-3000:])
+        self.assertNotIn("Traceback", stderr)
+        error = stderr.strip().splitlines()[-1]
+        found = re.fullmatch(r"error: worker 1 of the cluster stopped .* resumes from (\S+)", error)
+        self.assertIsNotNone(found, error)
+        step = int(found.group(1).rsplit("-", 1)[1])
+        self.assertGreaterEqual(step, 8)
+
+        rerun = _start_workers([*command, f"--train_steps={step + 2}"])
+        self.addCleanup(lambda: [w.kill() for w in rerun])
+        outputs = [w.communicate(timeout=300)[0] for w in rerun]
+        self.assertEqual([w.returncode for w in rerun], [0, 0], outputs[0][-2000:])
+        self.assertIn(f"Resumed from {found.group(1)} at step {step}", outputs[0])
 
 
 if __name__ == "__main__":

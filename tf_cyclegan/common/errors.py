@@ -28,3 +28,7 @@ class DivergedError(UserError, RuntimeError):
 
 class DataUnavailableError(UserError, RuntimeError):
     """The dataset is neither prepared locally nor downloadable from here."""
+
+
+class ClusterError(UserError, RuntimeError):
+    """A task of a multi-worker cluster stopped; the message says how to resume."""

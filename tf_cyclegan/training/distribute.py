@@ -5,12 +5,13 @@ checkpoints (saving is a collective); the chief saves into ``model_dir`` and the
 temporary directories that are removed afterwards. Summaries and samples are chief-only.
 """
 
+import re
 import threading
 
 import keras
 import tensorflow as tf
 
-from tf_cyclegan.common import run_dir
+from tf_cyclegan.common import errors, run_dir
 from tf_cyclegan.common.config import STRATEGIES
 
 
@@ -106,6 +107,43 @@ def is_chief(strategy):
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def is_multi_worker(strategy):
+    """Whether ``strategy`` spans several processes (MultiWorkerMirroredStrategy)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return False
+    return sum(len(tasks) for tasks in resolver.cluster_spec().as_dict().values()) > 1
+
+
+_WHAT_HAPPENED = ("unhealthy", "heartbeat", "Socket closed", "Connection", "preempt", "aborted")
+_TASK = re.compile(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)")
+
+
+def lost_task(error, model_dir):
+    """The one-line error for a collective that failed because a task of the cluster died
+    (killed, preempted, out of memory): which task, and the checkpoint a rerun resumes from.
+
+    Args:
+        error: the ``tf.errors.OpError`` the step or the save raised.
+        model_dir: the run directory (the chief's checkpoints).
+    """
+    text = str(error)
+    found = _TASK.search(text)
+    task = f"{found.group(1)} {found.group(2)}" if found else "a task"
+    # TensorFlow's message starts "Graph execution error:" and holds a Python traceback;
+    # the line that says what happened names the lost task's state.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = [line for line in lines if any(k in line for k in _WHAT_HAPPENED)]
+    reason = (said or [type(error).__name__])[0]
+    newest = run_dir.checkpoints(model_dir)
+    resume = f"it resumes from {newest[0]}" if newest else "no checkpoint was saved yet"
+    return errors.ClusterError(
+        f"{task} of the cluster stopped ({reason[:160]}); "
+        f"work since the last checkpoint is lost. Run the same command on every worker "
+        f"again: {resume}"
+    )
 
 
 def checkpoint_dir(strategy, model_dir):

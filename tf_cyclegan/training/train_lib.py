@@ -303,6 +303,11 @@ def _train_locked(config, strategy, chief, build_model):
                 losses = _read_losses(run, step, outputs)
             for action in due:
                 action.act(run, step, losses)
+    except tf.errors.OpError as e:
+        # A collective fails on every surviving task when one task dies.
+        if not distribute.is_multi_worker(strategy):
+            raise
+        raise distribute.lost_task(e, config.train.model_dir) from None
     except KeyboardInterrupt:
         done = int(run.model.step.numpy())
         newest = run_dir.checkpoint_path(run.save_dir, done)
