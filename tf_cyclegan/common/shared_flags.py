@@ -61,3 +61,8 @@ def define_direction(help, flag_values=flags.FLAGS):
 def define_overwrite(help, flag_values=flags.FLAGS):
     """--overwrite: replace outputs that exist; never on by default. Returns the flag holder."""
     return _define(flags.DEFINE_boolean, "overwrite", False, help, flag_values)
+
+
+def define_inception_weights(help, flag_values=flags.FLAGS):
+    """--inception_weights: the FID network's weights file (``evaluation.inception``)."""
+    return _define(flags.DEFINE_string, "inception_weights", None, help, flag_values)
