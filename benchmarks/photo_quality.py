@@ -56,6 +56,20 @@ def _train_of(direction):
     return conventions.TARGET_TEST[direction].replace("test", "train")
 
 
+def judge(builder, network, size):
+    """A ``DomainClassifier`` fitted on every training photo of ``builder`` at ``size``."""
+    features = [
+        inception.features(network, real_images_of_split(builder, split, size))
+        for split in conventions.TRAIN_SPLITS
+    ]
+    return DomainClassifier(*features)
+
+
+def inference_calls(generators):
+    """{direction: images -> translations} of keras generators, in inference mode."""
+    return {d: (lambda x, g=g: g(x, training=False)) for d, g in generators.items()}
+
+
 class DomainClassifier:
     """Logistic regression on the standard network's features: features -> P(domain B).
 

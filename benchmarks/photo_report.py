@@ -58,14 +58,7 @@ def measure(model_dir, weights, published_size, grid_images):
         s for s in [published_size] if s and s != config.data.crop_size
     ]
     # The judge sees every training photo at the dataset's largest measured size.
-    train = {
-        s: photo_quality.real_images_of_split(builder, s, sizes[-1])
-        for s in conventions.TRAIN_SPLITS
-    }
-    classifier = photo_quality.DomainClassifier(
-        *(inception.features(network, train[s]) for s in conventions.TRAIN_SPLITS)
-    )
-    del train
+    classifier = photo_quality.judge(builder, network, sizes[-1])
     real = {size: photo_quality.real_images(builder, network, size) for size in sizes}
     report = {"sizes": sizes, "network": os.path.basename(network.source)}
     report["batch_size"] = config.data.batch_size
@@ -80,7 +73,7 @@ def measure(model_dir, weights, published_size, grid_images):
         _, generators, path = restore.load_generators(model_dir, checkpoint)
         step = int(path.rsplit("-", 1)[-1])
         entry = {"checkpoint": path, "step": step}
-        calls = {d: (lambda x, g=g: g(x, training=False)) for d, g in generators.items()}
+        calls = photo_quality.inference_calls(generators)
         for size in sizes:
             rows, translations = photo_quality.translation_rows(
                 calls, real[size], network, classifier
@@ -151,12 +144,7 @@ def compare_with_torch(model_dir, weights, torch_dir, archive):
     network = inception.load(weights)
     size = config.data.crop_size
     real = photo_quality.real_images(builder, network, size)
-    train = {
-        s: photo_quality.real_images_of_split(builder, s, size) for s in conventions.TRAIN_SPLITS
-    }
-    classifier = photo_quality.DomainClassifier(
-        *(inception.features(network, train[s]) for s in conventions.TRAIN_SPLITS)
-    )
+    classifier = photo_quality.judge(builder, network, size)
     with open(os.path.join(torch_dir, "log.json")) as f:
         log = json.load(f)
     torch_seconds = dict(zip(log["steps"], log["seconds"]))
@@ -179,8 +167,8 @@ def _ours_at(model_dir, archive, step, real, network, classifier):
     for folder in (model_dir, archive):
         prefix = folder and run_dir.checkpoint_path(folder, step)
         if prefix and os.path.exists(f"{prefix}.index"):
-            config, generators, _ = restore.load_generators(model_dir, prefix)
-            calls = {d: (lambda x, g=g: g(x, training=False)) for d, g in generators.items()}
+            _, generators, _ = restore.load_generators(model_dir, prefix)
+            calls = photo_quality.inference_calls(generators)
             return photo_quality.translation_rows(calls, real, network, classifier)[0]
     return None
 

@@ -313,3 +313,23 @@ class LayerFactory:
 
     def norm_layer(self, name):
         return normalization(self.norm, name)
+
+
+def stride2_conv(x, factory, filters, name, pytorch_compatible=False):
+    """A 3x3 stride-2 convolution (``<name>_conv``). ``pytorch_compatible``: zero padding 1
+    on every side (``<name>_pad``), as PyTorch's ``padding=1``; else Keras 'same', which pads
+    only the bottom and right of an even size."""
+    if not pytorch_compatible:
+        return factory.conv(filters, 3, strides=2, padding="same", name=f"{name}_conv")(x)
+    x = keras.layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
+    return factory.conv(filters, 3, strides=2, padding="valid", name=f"{name}_conv")(x)
+
+
+def transposed_conv3(x, factory, filters, name, pytorch_compatible=False):
+    """A 3x3 stride-2 transposed convolution (``<name>_convT``). ``pytorch_compatible``:
+    PyTorch's ``ConvTranspose2d(3, 2, padding=1, output_padding=1)``, which keeps rows and
+    columns 1..2H of the full 2H+1 output (``<name>_crop``); Keras 'same' keeps 0..2H-1."""
+    if not pytorch_compatible:
+        return factory.conv_transpose(filters, 3, name=f"{name}_convT")(x)
+    x = factory.conv_transpose(filters, 3, padding="valid", name=f"{name}_convT")(x)
+    return keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_crop")(x)

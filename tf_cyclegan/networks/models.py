@@ -15,12 +15,9 @@ from tf_cyclegan.networks import students, sub_mobile
 
 def _upsample(x, filters, factory, mode, kernel_size, name, pytorch_compatible=False):
     if mode == "transpose":
-        if pytorch_compatible and kernel_size == 3:
-            # PyTorch's ConvTranspose2d(3, 2, padding=1, output_padding=1) keeps rows and
-            # columns 1..2H of the full 2H+1 output; Keras 'same' keeps 0..2H-1. (For the
-            # U-Net's kernel 4, padding=1 and 'same' agree.)
-            x = factory.conv_transpose(filters, 3, padding="valid", name=f"{name}_convT")(x)
-            return keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_crop")(x)
+        if kernel_size == 3:
+            return cg_layers.transposed_conv3(x, factory, filters, name, pytorch_compatible)
+        # The U-Net's kernel 4: PyTorch's padding=1 and Keras 'same' agree.
         return factory.conv_transpose(filters, kernel_size, name=f"{name}_convT")(x)
     if mode == "resize_conv":
         # Nearest-neighbour upsampling then a convolution avoids the checkerboard pattern of
@@ -48,8 +45,8 @@ def resnet_generator(
     ungf, c7s1-3, tanh.
 
     Height and width must be multiples of 4 (two stride-2 downsamplings) and at least 8.
-    ``pytorch_compatible``: the stride-2 convolutions pad 1 pixel on every side, as the
-    official code (Keras 'same' pads only the bottom and right of an even size).
+    ``pytorch_compatible``: the stride-2 (transposed) convolutions pad as the official code's
+    (``layers.stride2_conv``, ``layers.transposed_conv3``).
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     relu = keras.layers.ReLU
@@ -58,11 +55,7 @@ def resnet_generator(
     x = factory.conv(ngf, 7, name="stem_conv")(x)
     x = relu(name="stem_relu")(factory.norm_layer("stem_norm")(x))
     for i, mult in enumerate((2, 4)):
-        padding = "same"
-        if pytorch_compatible:
-            x = keras.layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
-            padding = "valid"
-        x = factory.conv(ngf * mult, 3, strides=2, padding=padding, name=f"down{i}_conv")(x)
+        x = cg_layers.stride2_conv(x, factory, ngf * mult, f"down{i}", pytorch_compatible)
         x = relu(name=f"down{i}_relu")(factory.norm_layer(f"down{i}_norm")(x))
     for i in range(n_blocks):
         y = cg_layers.ReflectionPadding2D(1, name=f"res{i}_pad1")(x)

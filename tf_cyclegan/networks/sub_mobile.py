@@ -58,11 +58,7 @@ def sub_mobile_resnet_generator(
     x = factory.conv(widths.stem, 7, name="stem_conv")(x)
     x = relu(name="stem_relu")(factory.norm_layer("stem_norm")(x))
     for i, filters in enumerate((widths.down0, widths.trunk)):
-        padding = "same"
-        if pytorch_compatible:
-            x = keras.layers.ZeroPadding2D(1, name=f"down{i}_pad")(x)
-            padding = "valid"
-        x = factory.conv(filters, 3, strides=2, padding=padding, name=f"down{i}_conv")(x)
+        x = cg_layers.stride2_conv(x, factory, filters, f"down{i}", pytorch_compatible)
         x = relu(name=f"down{i}_relu")(factory.norm_layer(f"down{i}_norm")(x))
     for i, hidden in enumerate(widths.hidden):
         y = _separable(x, hidden, factory, f"res{i}_sep1")
@@ -71,11 +67,7 @@ def sub_mobile_resnet_generator(
         y = factory.norm_layer(f"res{i}_norm2")(y)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, filters in enumerate((widths.up0, widths.up1)):
-        if pytorch_compatible:  # As models._upsample: rows and columns 1..2H of 2H+1.
-            x = factory.conv_transpose(filters, 3, padding="valid", name=f"up{i}_convT")(x)
-            x = keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"up{i}_crop")(x)
-        else:
-            x = factory.conv_transpose(filters, 3, name=f"up{i}_convT")(x)
+        x = cg_layers.transposed_conv3(x, factory, filters, f"up{i}", pytorch_compatible)
         x = relu(name=f"up{i}_relu")(factory.norm_layer(f"up{i}_norm")(x))
     x = cg_layers.ReflectionPadding2D(3, name="head_pad")(x)
     x = factory.conv(channels[1], 7, use_bias=True, name="head_conv")(x)

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from tf_cyclegan.common import architectures
+from tf_cyclegan.pretrained import official
 from tf_cyclegan.torch_files.pth import PthError
 
 GENERATOR = "sub_mobile_resnet_9blocks"
@@ -121,17 +122,9 @@ def check_layout(tensors, input_nc=3, output_nc=3):
     """
     found = infer(tensors)
     want = expected_shapes(found["sub_mobile_config"], input_nc, output_nc)
-    for key, tensor in tensors.items():
-        if key not in want:
-            raise PthError(f"{key} is not a weight of GAN Compression's {GENERATOR}")
-        if tuple(tensor.shape) != want[key]:
-            raise PthError(
-                f"{key} has shape {list(tensor.shape)}, but {GENERATOR} "
-                f"{found['sub_mobile_config']} expects {list(want[key])}"
-            )
-    missing = [k for k in want if k not in tensors]
-    if missing:
-        raise PthError(f"{missing[0]} is missing: the file is not a GAN Compression {GENERATOR}")
+    official.compare_shapes(
+        tensors, want, f"GAN Compression's {GENERATOR}", found["sub_mobile_config"]
+    )
     return found
 
 

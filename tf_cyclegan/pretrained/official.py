@@ -184,18 +184,30 @@ def check_layout(tensors, input_nc=3, output_nc=3):
     want = expected_shapes(
         found["generator"], found["ngf"], found["use_dropout"], input_nc, output_nc
     )
+    compare_shapes(tensors, want, f"an official {found['generator']}", f"with ngf {found['ngf']}")
+    return found
+
+
+def compare_shapes(tensors, want, owner, variant):
+    """Raises PthError naming the first key of ``tensors`` that ``want`` ({key: shape})
+    lacks or shapes otherwise, or the first key of ``want`` missing from ``tensors``.
+
+    Args:
+        owner: the architecture as messages name it ("an official resnet_9blocks").
+        variant: what sets its shapes ("with ngf 64").
+    """
+    name = owner.split()[-1]
     for key, tensor in tensors.items():
         if key not in want:
-            raise PthError(f"{key} is not a weight of an official {found['generator']}")
+            raise PthError(f"{key} is not a weight of {owner}")
         if tuple(tensor.shape) != want[key]:
             raise PthError(
-                f"{key} has shape {list(tensor.shape)}, but {found['generator']} with ngf "
-                f"{found['ngf']} expects {list(want[key])}"
+                f"{key} has shape {list(tensor.shape)}, but {name} {variant} expects "
+                f"{list(want[key])}"
             )
     missing = [k for k in want if k not in tensors]
     if missing:
-        raise PthError(f"{missing[0]} is missing: the file is not an official {found['generator']}")
-    return found
+        raise PthError(f"{missing[0]} is missing: the file is not {owner}")
 
 
 def _torch_shape(keras_kernel_shape):
