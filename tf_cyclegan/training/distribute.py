@@ -146,6 +146,34 @@ def lost_task(error, model_dir):
     )
 
 
+class StopAgreement:
+    """Whether any worker of a MultiWorkerMirroredStrategy cluster was asked to stop.
+
+    A preempted worker gets SIGTERM alone, with a short grace period; saving is a collective,
+    so it cannot save by itself. Instead, after every step each worker contributes its own
+    flag to one all-reduce: all of them learn of the request at the same step, save that
+    step together and exit. TensorFlow's ``PreemptionCheckpointHandler`` agrees on a step
+    through the coordination service instead; this is one scalar per step, in step order,
+    with the loop's own checkpoints and exit status.
+
+    Args:
+        strategy: a MultiWorkerMirroredStrategy.
+    """
+
+    def __init__(self, strategy):
+        self._strategy = strategy
+        self._any = tf.function(self._sum_of_flags, autograph=False)
+
+    def _sum_of_flags(self, requested):
+        flags = self._strategy.run(tf.identity, args=(requested,))
+        return self._strategy.reduce(tf.distribute.ReduceOp.SUM, flags, axis=None)
+
+    def __call__(self, requested):
+        """A collective: every worker calls it once per step. True on every worker when
+        ``requested`` (bool) is True on any."""
+        return float(self._any(tf.constant(float(requested)))) > 0
+
+
 def checkpoint_dir(strategy, model_dir):
     """Where this task saves: ``model_dir`` for the chief, a scratch directory otherwise."""
     if is_chief(strategy):

@@ -292,9 +292,13 @@ def _train_locked(config, strategy, chief, build_model):
     run = _setup(config, strategy, chief, build_model)
     actions, losses = _periodic_actions(config.train), {}
     interrupt = interrupts.DeferredInterrupt()
+    # Under multi-worker a signal reaches one worker: all agree after each step to stop.
+    multi_worker = distribute.is_multi_worker(strategy)
+    agree = distribute.StopAgreement(strategy) if multi_worker else None
     try:
         for step in range(run.start + 1, run.total + 1):
-            interrupt.check()
+            if not multi_worker:
+                interrupt.check()
             outputs = run.model.train_step(run.iterator)
             due = [a for a in actions if a.due(step, run.total, chief)]
             # Checkpoints need no loss read: _save checks the weights, so no non-finite
@@ -303,6 +307,9 @@ def _train_locked(config, strategy, chief, build_model):
                 losses = _read_losses(run, step, outputs)
             for action in due:
                 action.act(run, step, losses)
+            if multi_worker and agree(interrupt.requested is not None):
+                interrupt.check()
+                raise interrupts.Terminated("another worker of the cluster was stopped")
     except tf.errors.OpError as e:
         # A collective fails on every surviving task when one task dies.
         if not distribute.is_multi_worker(strategy):
@@ -314,7 +321,8 @@ def _train_locked(config, strategy, chief, build_model):
         if done > run.start and run.manager.latest_checkpoint != newest:
             _save(run, done)
         run.progress.close()
-        print(f"\nInterrupted: saved step {done}; the same command resumes.", flush=True)
+        again = "on every worker " if multi_worker else ""
+        print(f"\nInterrupted: saved step {done}; the same command {again}resumes.", flush=True)
         raise
     finally:
         run.progress.close()
