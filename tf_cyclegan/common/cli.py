@@ -66,10 +66,10 @@ def run(main, positional=None):
             _fail(e)
         except interrupts.Terminated:
             print("terminated", file=sys.stderr, flush=True)
-            sys.exit(TERMINATED_STATUS)
+            interrupts.exit_process(TERMINATED_STATUS)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr, flush=True)
-            sys.exit(INTERRUPTED_STATUS)
+            interrupts.exit_process(INTERRUPTED_STATUS)
         except Exception as e:
             # Python raises OSError(ENOSPC); TensorFlow's writers raise their own OpError.
             full = getattr(e, "errno", None) in (errno.ENOSPC, errno.EDQUOT)

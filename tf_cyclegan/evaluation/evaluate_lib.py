@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from tf_cyclegan.common import atomic_file, conventions, run_dir
+from tf_cyclegan.common import atomic_file, conventions, interrupts, run_dir
 from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import fid, inception, metrics
 
@@ -36,6 +36,7 @@ def batched(fn, images, batch_size=8):
         float32 [n, ...], ``fn``'s outputs concatenated.
     """
     parts = []
+    fn = interrupts.responsive(fn)  # A batch takes seconds: signals act at once.
     for i in range(0, len(images), batch_size):
         batch = images[i : i + batch_size]
         missing = batch_size - len(batch)

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tf_cyclegan.common import errors, reachability
+from tf_cyclegan.common import errors, interrupts, reachability
 from tf_cyclegan.evaluation import fid_inception
 
 STANDARD, KERAS = "standard", "keras_imagenet"
@@ -144,9 +144,10 @@ def features(network, images, batch_size=25, resized=False):
     sizes resize each image on its own).
     """
     chunks = []
+    run = interrupts.responsive(network._run)  # A batch takes seconds: signals act at once.
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         chunk = np.asarray(chunk if resized else to_inception_input(chunk), np.float32)
         padding = [(0, batch_size - len(chunk))] + [(0, 0)] * 3
-        chunks.append(network._run(np.pad(chunk, padding)).numpy()[: len(chunk)])
+        chunks.append(run(np.pad(chunk, padding)).numpy()[: len(chunk)])
     return np.concatenate(chunks).astype(np.float64)

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tf_cyclegan.common import interrupts
 from tf_cyclegan.exporting import delegates, parity
 from tf_cyclegan.serving import litert
 
@@ -32,7 +33,8 @@ def convert(concrete_fns, module, quantization, representative=None):
         converter.representative_dataset = lambda: ([x[np.newaxis]] for x in representative)
     elif quantization != "float32":
         raise ValueError(f"unknown quantization {quantization!r}")
-    return converter.convert()
+    # Minutes for a large model: in a thread, so that Ctrl-C and SIGTERM act at once.
+    return interrupts.responsive(converter.convert)()
 
 
 def run(model_path, images, num_threads=2):

@@ -14,6 +14,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tf_cyclegan.common import interrupts
+
 
 def _interpreter(model_content, num_threads):
     from ai_edge_litert.interpreter import Interpreter
@@ -76,7 +78,8 @@ class TfliteModel:
         self.interpreter.resize_tensor_input(index, list(x.shape))
         self.interpreter.allocate_tensors()
         self.interpreter.set_tensor(index, np.asarray(x, np.float32))
-        self.interpreter.invoke()
+        # Seconds to minutes for a large image: in a thread, so that signals act at once.
+        interrupts.responsive(self.interpreter.invoke)()
         return self.interpreter.get_tensor(self.interpreter.get_output_details()[0]["index"])
 
     def statistics(self, x):
@@ -87,12 +90,13 @@ class TfliteModel:
         """
         own = _interpreter(self.content, self.num_threads)
         runner = own.get_signature_runner(f"{self.tiled_direction()}_statistics")
-        return runner(images=np.asarray(x, np.float32))["statistics"]
+        return interrupts.responsive(runner)(images=np.asarray(x, np.float32))["statistics"]
 
     def tile(self, x, statistics):
         """A tiled file's output for one tile, float32 [1, h, w, c], under ``statistics``."""
         runner = self.interpreter.get_signature_runner(f"{self.tiled_direction()}_tile")
-        return runner(images=np.asarray(x, np.float32), statistics=statistics)["images"]
+        inputs = dict(images=np.asarray(x, np.float32), statistics=statistics)
+        return interrupts.responsive(runner)(**inputs)["images"]
 
     def translate(self, x):
         """float32 [1, h, w, c] -> same, whole: a tiled file as one tile with its statistics."""

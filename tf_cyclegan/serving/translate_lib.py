@@ -155,6 +155,7 @@ def translate_paths(
     _check_outputs(outputs, overwrite)
     translator = translators.load(model, direction, precision, checkpoint)
     os.makedirs(output_dir, exist_ok=True)
+    print(f"Translating {len(paths)} image(s) into {output_dir}", flush=True)
     skipped, done = [], 0
     budget = translator.budget.whole_pixels
     bar = tqdm.tqdm(total=len(paths), unit="image", file=sys.stdout, disable=None)

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from tf_cyclegan.common import architectures, conventions, errors, run_dir
+from tf_cyclegan.common import architectures, conventions, errors, interrupts, run_dir
 from tf_cyclegan.common import precision as precision_lib
 from tf_cyclegan.networks import models, restore
 from tf_cyclegan.serving import litert, serving_module, tiling
@@ -41,7 +41,7 @@ class Translator:
     channels: tuple = (3, 3)
 
     def __call__(self, images):
-        return self.whole(images)
+        return interrupts.responsive(self.whole)(images)
 
     def prepare(self, rgb):
         """uint8 [h, w, 3] RGB -> the model's input channels (luminance for grayscale)."""
@@ -54,7 +54,7 @@ class Translator:
         height, width = image.shape[:2]
         tiling.check_size(height, width, path)
         if height * width <= self.budget.whole_pixels or self.fixed_size:
-            return self.whole(image[np.newaxis])[0]
+            return self(image[np.newaxis])[0]
         if self.tile is None:
             raise errors.ConfigError(
                 f"{path or 'the image'} is {width}x{height}, more than this model translates "
@@ -62,7 +62,10 @@ class Translator:
                 "no tiled form (ResNet generators with instance norm exported by this version "
                 "have one); downscale the image, or pass the run or export directory"
             )
-        return tiling.translate(image, self.statistics, self.tile, self.budget)
+        # Each call takes seconds: in a thread, so that signals act at once (LiteRT's
+        # runners are already; nesting runs inline).
+        statistics, tile = interrupts.responsive(self.statistics), interrupts.responsive(self.tile)
+        return tiling.translate(image, statistics, tile, self.budget)
 
 
 def load(model, direction, precision="float32", checkpoint=None):

@@ -291,9 +291,9 @@ def _read_losses(run, step, outputs):
 def _train_locked(config, strategy, chief, build_model):
     run = _setup(config, strategy, chief, build_model)
     actions, losses = _periodic_actions(config.train), {}
-    interrupt = interrupts.DeferredInterrupt()
     # Under multi-worker a signal reaches one worker: all agree after each step to stop.
     multi_worker = distribute.is_multi_worker(strategy)
+    interrupt = interrupts.DeferredInterrupt(honour_in_work=not multi_worker)
     agree = distribute.StopAgreement(strategy) if multi_worker else None
     try:
         for step in range(run.start + 1, run.total + 1):
