@@ -33,12 +33,43 @@ PREPROCESS_MODES = ("resize_and_crop", "crop", "scale_width", "scale_width_and_c
 VARIABLE_SIZE_MODES = ("scale_width", "none")  # Modes whose images keep their own size.
 CONV_GRADIENTS = ("auto", "stock", "fast")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+# What --model trains: CycleGAN (Zhu et al. 2017), or CUT and FastCUT (Park et al. 2020).
+MODEL_FAMILIES = ("cyclegan", "cut", "fastcut")
+# The official CUT code's defaults where they differ from CycleGAN's: what --model=cut and
+# --model=fastcut set unless the command line gives the option ("part.field": value).
+_CUT = {
+    "model.antialias": True,
+    "model.init_type": "xavier",
+    "loss.pool_size": 0,
+    "optim.epochs": 200,
+    "optim.epochs_decay": 200,
+}
+FAMILY_DEFAULTS = {
+    "cyclegan": {},
+    "cut": {**_CUT, "loss.nce_idt": True, "loss.lambda_nce": 1.0},
+    "fastcut": {
+        **_CUT,
+        "loss.nce_idt": False,
+        "loss.lambda_nce": 10.0,
+        "loss.flip_equivariance": True,
+        "optim.epochs": 150,
+        "optim.epochs_decay": 50,
+    },
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """The four networks."""
+    """The networks: CycleGAN's four, or CUT's generator, discriminator and MLP head."""
 
+    family: str = option(
+        "cyclegan",
+        "cyclegan: two generators, two discriminators, cycle loss. cut / fastcut: one "
+        "generator (a2b) trained with a patch-wise contrastive loss (Park et al. 2020), with "
+        "the official code's defaults for the options not given.",
+        choices=MODEL_FAMILIES,
+        flag="model",
+    )
     generator: str = option("resnet_9blocks", "Generator.", choices=GENERATORS)
     discriminator: str = option(
         "basic",
@@ -57,6 +88,11 @@ class ModelConfig:
         choices=UPSAMPLE_MODES,
     )
     use_dropout: bool = option(False, "Dropout in the generators.")
+    antialias: bool = option(
+        False,
+        "Antialiased down/upsampling (Zhang 2019) in the ResNet generators and the PatchGAN: "
+        "stride-1 convolutions with fixed binomial blurs, as CUT's official code by default.",
+    )
     input_nc: int = option(3, "Channels of domain A's images: 3 (RGB) or 1 (grayscale).")
     output_nc: int = option(3, "Channels of domain B's images: 3 (RGB) or 1 (grayscale).")
     pytorch_compatible: bool = option(
@@ -103,6 +139,23 @@ class LossConfig:
     )
     lambda_gp: float = option(10.0, "Gradient-penalty weight for wgangp.")
     pool_size: int = option(50, "Fake-image history per domain; 0 disables.")
+    lambda_gan: float = option(1.0, "CUT: weight of the adversarial term.")
+    lambda_nce: float = option(1.0, "CUT: weight of the PatchNCE loss (fastcut: 10).")
+    nce_idt: bool = option(False, "CUT: PatchNCE on B -> B too, an identity term (cut: on).")
+    nce_layers: str = option(
+        "0,4,8,12,16", "CUT: the generator layers of PatchNCE, as the official code counts."
+    )
+    num_patches: int = option(256, "CUT: patches sampled per layer and image.")
+    nce_temperature: float = option(0.07, "CUT: the PatchNCE softmax temperature.")
+    flip_equivariance: bool = option(
+        False, "CUT: translate a flipped copy half the time, features flipped back (fastcut)."
+    )
+    projection_width: int = option(256, "CUT: width of the per-layer MLP heads.")
+
+    @property
+    def nce_layer_indices(self):
+        """--nce_layers as a tuple of ints."""
+        return tuple(int(i) for i in self.nce_layers.split(",") if i.strip())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -78,6 +78,16 @@ def _take_source_model(parts, source_dir, flag_values):
         parts["model"][field.name] = getattr(source, field.name)
 
 
+def _take_family_defaults(parts, flag_values):
+    """--model=cut|fastcut: the official code's defaults for the options not given."""
+    family = parts["model"]["family"]
+    by_name = {f"{part}.{field.name}": field for part, field in fields(parts)}
+    for key, value in config_lib.FAMILY_DEFAULTS[family].items():
+        if not flag_values[flag_name(by_name[key])].present:
+            part, name = key.split(".")
+            parts[part][name] = value
+
+
 def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
     """Builds the frozen ``config.Config`` from parsed flags of ``parts``; the other parts
     take their defaults."""
@@ -88,6 +98,8 @@ def config_from_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
             not value if field.metadata.get("invert") else value
         )
     train = parts["train"]
+    if "model" in parts and "loss" in parts:
+        _take_family_defaults(parts, flag_values)
     if train.get("init_from") and "model" in parts:
         _take_source_model(parts, train["init_from"], flag_values)
     if train.get("model_dir", "") is None:

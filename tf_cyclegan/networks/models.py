@@ -9,6 +9,7 @@ import keras
 
 from tf_cyclegan.common import architectures
 from tf_cyclegan.common.config import DISCRIMINATORS, UPSAMPLE_MODES
+from tf_cyclegan.networks import antialias as antialias_lib
 from tf_cyclegan.networks import layers as cg_layers
 from tf_cyclegan.networks import students, sub_mobile
 
@@ -40,13 +41,16 @@ def resnet_generator(
     name="resnet_generator",
     pytorch_compatible=False,
     channels=(3, 3),
+    antialias=False,
 ):
     """Johnson et al.'s ResNet generator: c7s1-ngf, d2ngf, d4ngf, R4ngf x n_blocks, u2ngf,
     ungf, c7s1-3, tanh.
 
     Height and width must be multiples of 4 (two stride-2 downsamplings) and at least 8.
     ``pytorch_compatible``: the stride-2 (transposed) convolutions pad as the official code's
-    (``layers.stride2_conv``, ``layers.transposed_conv3``).
+    (``layers.stride2_conv``, ``layers.transposed_conv3``). ``antialias``: CUT's sampling
+    instead (``antialias.py``): stride-1 convolutions then a blur down (``down<i>_blur``),
+    a blur up (``up<i>_blur``) then a stride-1 convolution; ``upsample`` does not apply.
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     relu = keras.layers.ReLU
@@ -55,8 +59,13 @@ def resnet_generator(
     x = factory.conv(ngf, 7, name="stem_conv")(x)
     x = relu(name="stem_relu")(factory.norm_layer("stem_norm")(x))
     for i, mult in enumerate((2, 4)):
-        x = cg_layers.stride2_conv(x, factory, ngf * mult, f"down{i}", pytorch_compatible)
+        if antialias:
+            x = factory.conv(ngf * mult, 3, padding="same", name=f"down{i}_conv")(x)
+        else:
+            x = cg_layers.stride2_conv(x, factory, ngf * mult, f"down{i}", pytorch_compatible)
         x = relu(name=f"down{i}_relu")(factory.norm_layer(f"down{i}_norm")(x))
+        if antialias:
+            x = antialias_lib.BlurDownsample(name=f"down{i}_blur")(x)
     for i in range(n_blocks):
         y = cg_layers.ReflectionPadding2D(1, name=f"res{i}_pad1")(x)
         y = factory.conv(ngf * 4, 3, name=f"res{i}_conv1")(y)
@@ -68,7 +77,11 @@ def resnet_generator(
         y = factory.norm_layer(f"res{i}_norm2")(y)
         x = keras.layers.Add(name=f"res{i}_add")([x, y])
     for i, mult in enumerate((2, 1)):
-        x = _upsample(x, ngf * mult, factory, upsample, 3, f"up{i}", pytorch_compatible)
+        if antialias:
+            x = antialias_lib.BlurUpsample(name=f"up{i}_blur")(x)
+            x = factory.conv(ngf * mult, 3, padding="same", name=f"up{i}_conv")(x)
+        else:
+            x = _upsample(x, ngf * mult, factory, upsample, 3, f"up{i}", pytorch_compatible)
         x = relu(name=f"up{i}_relu")(factory.norm_layer(f"up{i}_norm")(x))
     x = cg_layers.ReflectionPadding2D(3, name="head_pad")(x)
     x = factory.conv(channels[1], 7, use_bias=True, name="head_conv")(x)
@@ -134,22 +147,29 @@ def nlayer_discriminator(
     seed=None,
     name="patch_discriminator",
     channels=3,
+    antialias=False,
 ):
     """PatchGAN: logits for overlapping patches (70x70 receptive field with n_layers=3).
 
     Returns logits of shape [batch, h', w', 1]; for 256x256 inputs and n_layers=3, 30x30.
+    ``antialias``: CUT's stride-1 convolutions each followed by a blur down (``blur<n>``).
     """
     factory = cg_layers.LayerFactory(init_type, init_gain, seed, norm)
     lrelu = cg_layers.LeakyReLU
     pad = keras.layers.ZeroPadding2D
+    down = 1 if antialias else 2
     inputs = keras.Input(shape=(None, None, channels), name="images")
-    x = factory.conv(ndf, 4, strides=2, use_bias=True, name="conv0")(pad(1, name="pad0")(inputs))
+    x = factory.conv(ndf, 4, strides=down, use_bias=True, name="conv0")(pad(1, name="pad0")(inputs))
     x = lrelu(0.2, name="lrelu0")(x)
+    if antialias:
+        x = antialias_lib.BlurDownsample(name="blur0")(x)
     for n in range(1, n_layers + 1):
-        stride = 2 if n < n_layers else 1
+        stride = down if n < n_layers else 1
         x = pad(1, name=f"pad{n}")(x)
         x = factory.conv(ndf * min(2**n, 8), 4, strides=stride, name=f"conv{n}")(x)
         x = lrelu(0.2, name=f"lrelu{n}")(factory.norm_layer(f"norm{n}")(x))
+        if antialias and n < n_layers:
+            x = antialias_lib.BlurDownsample(name=f"blur{n}")(x)
     x = pad(1, name="head_pad")(x)
     x = factory.conv(1, 4, use_bias=True, name="head_conv")(x)
     outputs = keras.layers.Activation("linear", dtype="float32", name="logits")(x)
@@ -194,7 +214,7 @@ def build_generator(config, seed=None, name="generator", direction="a2b"):
     )
     architecture = architectures.get(config.generator)
     if architecture.family == "resnet":
-        return resnet_generator(n_blocks=architecture.depth, **common)
+        return resnet_generator(n_blocks=architecture.depth, antialias=config.antialias, **common)
     if architecture.family == "unet":
         return unet_generator(num_downs=architecture.depth, **common)
     if architecture.family == "sub_mobile":
@@ -219,9 +239,11 @@ def build_discriminator(config, seed=None, name="discriminator", domain="a"):
         name=name,
     )
     if config.discriminator == "basic":
-        return nlayer_discriminator(n_layers=3, **common)
+        return nlayer_discriminator(n_layers=3, antialias=config.antialias, **common)
     if config.discriminator == "n_layers":
-        return nlayer_discriminator(n_layers=config.n_layers_d, **common)
+        return nlayer_discriminator(
+            n_layers=config.n_layers_d, antialias=config.antialias, **common
+        )
     if config.discriminator == "pixel":
         return pixel_discriminator(**common)
     raise ValueError(
@@ -233,7 +255,8 @@ def tileable(config):
     """Whether generators of ``config`` (a ``ModelConfig``) translate exactly in tiles: a
     finite receptive field, and instance norms whose statistics the tiles can share."""
     radius = architectures.get(config.generator).receptive_radius
-    return radius is not None and config.norm == "instance"
+    # The blurs widen the receptive field beyond the registry's radius (unmeasured).
+    return radius is not None and config.norm == "instance" and not config.antialias
 
 
 def feature_layer(generator):

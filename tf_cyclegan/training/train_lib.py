@@ -23,7 +23,7 @@ from tf_cyclegan.data import pipeline, sources
 from tf_cyclegan.evaluation import evaluate_lib, inception
 from tf_cyclegan.networks import conv_paths, restore
 from tf_cyclegan.training import best as best_lib
-from tf_cyclegan.training import cyclegan, distribute, state, summaries
+from tf_cyclegan.training import cut, cyclegan, distribute, state, summaries
 from tf_cyclegan.training import progress as progress_lib
 
 
@@ -82,20 +82,26 @@ def _evaluate_model(model, builder, config, inception_model, writer, step):
     return results
 
 
-def train(config, strategy=None, build_model=cyclegan.CycleGAN):
+# The training state of each --model family.
+FAMILIES = {"cyclegan": cyclegan.CycleGAN, "cut": cut.CUT, "fastcut": cut.CUT}
+
+
+def train(config, strategy=None, build_model=None):
     """Trains (or resumes) the run that ``config`` describes.
 
     Args:
         config: a ``config.Config``.
         strategy: a ``tf.distribute.Strategy``; the current one by default.
         build_model: (config, steps_per_epoch, strategy) -> the training state: a
-            ``state.TrainingState``: a ``cyclegan.CycleGAN`` or ``distill``'s ``Distiller``.
+            ``state.TrainingState``; by default the one of ``config.model.family``
+            (``FAMILIES``); ``distill`` passes its ``Distiller``.
 
     Returns:
         dict with "step", the final "losses", "eval" (ground-truth errors where known) and
         "model", the trained model.
     """
     config_checks.validate(config)
+    build_model = build_model or FAMILIES[config.model.family]
     strategy = strategy or tf.distribute.get_strategy()
     config = dataclasses.replace(
         config,
@@ -117,7 +123,7 @@ class _Run:
     config: config_lib.Config
     chief: bool
     builder: object
-    model: state.TrainingState  # A cyclegan.CycleGAN or a distiller.Distiller.
+    model: state.TrainingState  # A CycleGAN, a CUT or a distiller.Distiller.
     checkpoint: tf.train.Checkpoint
     manager: tf.train.CheckpointManager
     save_dir: str
