@@ -44,6 +44,17 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
         )
         self.assertEqual(parsed, defaults)
 
+    @parameterized.parameters("cut", "fastcut")
+    def test_a_cut_family_takes_the_official_defaults_the_command_line_does_not_give(self, family):
+        config = _parse(f"--model={family}", "--epochs=3", "--pool_size=5")
+        for key, value in config_lib.FAMILY_DEFAULTS[family].items():
+            part, name = key.split(".")
+            if name not in ("epochs", "pool_size"):
+                self.assertEqual(getattr(getattr(config, part), name), value, key)
+        self.assertEqual((config.optim.epochs, config.loss.pool_size), (3, 5))  # Given.
+        self.assertEqual(config.model.generator_directions, ("a2b",))
+        self.assertEqual(_parse().model.init_type, "normal")  # CycleGAN's stay.
+
     def test_train_takes_no_distillation_flags(self):
         flag_values = flags.FlagValues()
         config_flags.define_flags(flag_values=flag_values)

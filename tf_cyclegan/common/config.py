@@ -123,7 +123,9 @@ class ModelConfig:
 
     @property
     def generator_directions(self):
-        """("a2b", "b2a"), or the one direction an imported run holds."""
+        """("a2b", "b2a"), or the one direction a CUT run or an imported run holds."""
+        if self.family != "cyclegan":
+            return ("a2b",)
         return tuple(d for d in self.directions.split(",") if d)
 
 

@@ -268,6 +268,7 @@ def require_direction(held, direction, source):
     if direction not in held:
         held = ", ".join(held)
         raise errors.ConfigError(
-            f"{source} holds only the {held} generator (imported from one file); use "
-            f"--direction={held}, or import the {direction} file too (--checkpoint_{direction})"
+            f"{source} holds only the {held} generator (a CUT run, or an import of one file); "
+            f"use --direction={held} (an import takes the {direction} file with "
+            f"--checkpoint_{direction})"
         )

@@ -56,10 +56,11 @@ class BlurUpsample(keras.layers.Layer):
         x = tf.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")
         shape = tf.shape(x)
         b, h, w, c = shape[0], shape[1], shape[2], shape[3]
-        # Zero insertion: [h, w] -> [2h - 1, 2w - 1], a transposed convolution's input.
-        x = tf.stack([x, tf.zeros_like(x)], axis=3)
+        # Zero insertion: [h, w] -> [2h - 1, 2w - 1], a transposed convolution's input. Pads
+        # of reshaped tensors: ops every LiteRT delegate runs.
+        x = tf.pad(x[:, :, :, None], [[0, 0], [0, 0], [0, 0], [0, 1], [0, 0]])
         x = tf.reshape(x, [b, h, 2 * w, c])[:, :, : 2 * w - 1]
-        x = tf.stack([x, tf.zeros_like(x)], axis=2)
+        x = tf.pad(x[:, :, None], [[0, 0], [0, 0], [0, 1], [0, 0], [0, 0]])
         x = tf.reshape(x, [b, 2 * h, 2 * w - 1, c])[:, : 2 * h - 1]
         x = tf.pad(x, [[0, 0], [3, 3], [3, 3], [0, 0]])  # The full transposed convolution.
         x = _depthwise(x, 4 * binomial_filter(4), 1)

@@ -20,7 +20,6 @@ from tf_cyclegan.common import architectures, errors
 from tf_cyclegan.networks import models
 from tf_cyclegan.training import distribute, losses, patchnce, state, summaries
 
-DIRECTIONS = ("a2b",)
 GENERATOR_TERMS = ("generator_a2b/adversarial", "generator_a2b/nce", "generator_a2b/nce_identity")
 DISCRIMINATOR_TERMS = ("discriminator_b/real", "discriminator_b/fake")
 
@@ -79,7 +78,7 @@ class CUT(state.TrainingState):
 
     @property
     def directions(self):
-        return DIRECTIONS
+        return self.config.model.generator_directions
 
     def initializable_networks(self):
         return {"generator_a2b": self.generator_a2b, "discriminator_b": self.discriminator_b}

@@ -52,15 +52,18 @@ class ProjectionHead(keras.layers.Layer):
         super().__init__(**kw)
         self.mlps = []
         for i, channels in enumerate(in_channels):
-            dense = []
-            for j in range(2):
+            pair = []
+            for j, inputs in enumerate((channels, width)):
                 init = cg_layers.kernel_initializer(
                     init_type, init_gain, None if seed is None else seed * 100 + 2 * i + j
                 )
-                dense.append(keras.layers.Dense(width, kernel_initializer=init, name=f"mlp{i}_{j}"))
-            dense[0].build((None, channels))
-            dense[1].build((None, width))
-            self.mlps.append(dense)
+                dense = keras.layers.Dense(width, kernel_initializer=init, name=f"mlp{i}_{j}")
+                dense.build((None, inputs))
+                # An attribute each: checkpoint keys projection_head/mlp<layer>_<0|1>/...
+                # (checkpoints do not follow a list of lists).
+                setattr(self, f"mlp{i}_{j}", dense)
+                pair.append(dense)
+            self.mlps.append(tuple(pair))
 
     def call(self, samples):
         """[float [n, c_l]] -> [float32 [n, width]], each row of unit length."""
