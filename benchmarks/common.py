@@ -1,5 +1,6 @@
 """Measurements shared by the benchmark scripts: this CPU, its peaks, one timed train step."""
 
+import dataclasses
 import statistics
 import time
 
@@ -63,11 +64,21 @@ def cpu_description():
 
 
 def train_step(
-    generator, size, jit_compile, steps, mode="auto", precision="float32", after_warmup=None
+    generator,
+    size,
+    jit_compile,
+    steps,
+    mode="auto",
+    precision="float32",
+    after_warmup=None,
+    family="cyclegan",
+    **model_options,
 ):
     """Median seconds per step (batch 1, after one warm-up step).
 
     Args:
+        family: "cyclegan", "cut" or "fastcut" (with its official defaults).
+        model_options: ``ModelConfig`` fields (ngf, ndf, upsample, ...).
         mode: the convolution gradients: "stock", or "auto" (conv_paths' measured choice).
         precision: "float32", "bfloat16", "float16" or "auto" (what training would pick).
         after_warmup: called with (model, iterator) after the warm-up step (a profiler).
@@ -77,16 +88,20 @@ def train_step(
     from tf_cyclegan.common import config as config_lib
     from tf_cyclegan.common import precision as precision_lib
     from tf_cyclegan.networks import conv_paths
-    from tf_cyclegan.training import cyclegan
+    from tf_cyclegan.training import train_lib
 
     conv_paths.configure(mode)
     precision = precision_lib.resolve(precision)[0]
     config = config_lib.Config(
-        model=config_lib.ModelConfig(generator=generator),
+        model=config_lib.ModelConfig(generator=generator, **model_options),
         data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
         train=config_lib.TrainConfig(jit_compile=jit_compile, mixed_precision=precision),
     )
-    model = cyclegan.CycleGAN(config, steps_per_epoch=1000)
+    config = config_lib.with_family(config, family)
+    if "antialias" in model_options:  # An explicit choice wins over the family's default.
+        antialias = dataclasses.replace(config.model, antialias=model_options["antialias"])
+        config = dataclasses.replace(config, model=antialias)
+    model = train_lib.FAMILIES[family](config, steps_per_epoch=1000)
     images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
     ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
     iterator = iter(tf.distribute.get_strategy().experimental_distribute_dataset(ds))

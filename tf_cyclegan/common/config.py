@@ -377,3 +377,16 @@ def read_json(model_dir):
     """The raw dict of ``model_dir/config.json``."""
     with tf.io.gfile.GFile(os.path.join(model_dir, CONFIG_FILE)) as f:
         return json.load(f)
+
+
+def with_family(config, family):
+    """``config`` training ``family`` with its official defaults (``FAMILY_DEFAULTS``), as
+    ``--model=<family>`` with no other option given."""
+    parts = {"model": {"family": family}}
+    for key, value in FAMILY_DEFAULTS[family].items():
+        part, name = key.split(".")
+        parts.setdefault(part, {})[name] = value
+    return dataclasses.replace(
+        config,
+        **{part: dataclasses.replace(getattr(config, part), **v) for part, v in parts.items()},
+    )

@@ -100,19 +100,47 @@ class CUT(state.TrainingState):
             return tf.constant(False)
         return tf.random.stateless_uniform([], seed=self._seed(1)) < 0.5
 
-    def _nce(self, source, translated, flipped):
-        """float32 [batch]: PatchNCE between ``source`` and its translation, mean of layers."""
+    def _nce(self, sources, translated, flipped, tape):
+        """PatchNCE of each group of images (A, then B for the identity term) against its
+        translation, the mean over layers: [float32 [batch]] per group.
+
+        Args:
+            sources: float32 [groups * batch, h, w, c], the source images of each group.
+            translated: their translations, the same shape, on ``tape``.
+            flipped: bool scalar: ``translated`` came from flipped sources.
+            tape: the generator's tape: the source features stay off it (they carry no
+                gradient, as the official code detaches them).
+        """
         cfg = self.config.loss
+        groups = 2 if cfg.nce_idt else 1
+        with tape.stop_recording():
+            keys = self._encode(sources)
         queries = [_flip(f, flipped) for f in self._encode(translated)]
-        keys = self._encode(source)
-        ids = patchnce.patch_ids(keys, cfg.num_patches, tf.cast(self._seed(2), tf.int32))
-        keys = self.projection_head(patchnce.sample(keys, ids))
-        queries = self.projection_head(patchnce.sample(queries, ids))
-        batch = tf.shape(source)[0]
-        per_layer = [
-            patchnce.patch_nce(q, k, batch, cfg.nce_temperature) for q, k in zip(queries, keys)
-        ]
-        return cfg.lambda_nce * tf.add_n(per_layer) / len(per_layer)
+        batch = tf.shape(sources)[0] // groups
+        sampled_keys, sampled_queries = [], []
+        for group in range(groups):
+            rows = slice(group * batch, (group + 1) * batch)
+            part = [k[rows] for k in keys]
+            ids = patchnce.patch_ids(
+                part, cfg.num_patches, tf.cast(self._seed(4 + group), tf.int32)
+            )
+            sampled_keys.append(patchnce.sample(part, ids))
+            sampled_queries.append(patchnce.sample([q[rows] for q in queries], ids))
+        # One head call for all groups: the MLPs act on each row alone.
+        layers = range(len(keys))
+        keys = self.projection_head([tf.concat([g[i] for g in sampled_keys], 0) for i in layers])
+        queries = self.projection_head(
+            [tf.concat([g[i] for g in sampled_queries], 0) for i in layers]
+        )
+        out = []
+        for group in range(groups):
+            per_layer = []
+            for q, k in zip(queries, keys):
+                size = tf.shape(q)[0] // groups
+                rows = slice(group * size, (group + 1) * size)
+                per_layer.append(patchnce.patch_nce(q[rows], k[rows], batch, cfg.nce_temperature))
+            out.append(cfg.lambda_nce * tf.add_n(per_layer) / len(per_layer))
+        return out
 
     def _generator_gradients(self, real_a, real_b, flipped):
         cfg = self.config.loss
@@ -121,14 +149,14 @@ class CUT(state.TrainingState):
             fake = self.generator_a2b(_flip(real, flipped), training=True)
             fake_b = fake[: tf.shape(real_a)[0]]
             logits = self.discriminator_b(fake_b, training=True)
+            nce = self._nce(real, fake, flipped, tape)
             terms = {
                 GENERATOR_TERMS[0]: cfg.lambda_gan * losses.gan_loss(logits, True, cfg.gan_mode),
-                GENERATOR_TERMS[1]: self._nce(real_a, fake_b, flipped),
+                GENERATOR_TERMS[1]: nce[0],
             }
             if cfg.nce_idt:  # The official averages the two NCE terms.
-                same_b = fake[tf.shape(real_a)[0] :]
-                terms[GENERATOR_TERMS[2]] = 0.5 * self._nce(real_b, same_b, flipped)
-                terms[GENERATOR_TERMS[1]] = 0.5 * terms[GENERATOR_TERMS[1]]
+                terms[GENERATOR_TERMS[1]] = 0.5 * nce[0]
+                terms[GENERATOR_TERMS[2]] = 0.5 * nce[1]
             total = self._average(tf.add_n(list(terms.values())))
             scaled = self.generator_optimizer.scale_loss(total)
         return tape.gradient(scaled, self.generator_variables), terms, total
