@@ -76,6 +76,13 @@ _DATA_DIR = flags.DEFINE_string("data_dir", None, "The TFDS data directory (defa
 _WEIGHTS = flags.DEFINE_string(
     "inception_weights", None, "The standard FID network.", required=True
 )
+_MODEL = flags.DEFINE_enum(
+    "model",
+    "cyclegan",
+    ["cyclegan", "cut", "fastcut"],
+    "What to train: a preset's flags/<dataset>_<model>_cpu.cfg (CycleGAN: <dataset>_cpu.cfg); "
+    "elsewhere --model is passed to train.",
+)
 _MINUTES = flags.DEFINE_float("minutes", None, "Wall-clock budget (default: the preset's).")
 _MODEL_DIR = flags.DEFINE_string("model_dir", "/tmp/real_photos", "The run directory.")
 _EXTRA = flags.DEFINE_multi_string("train_flag", [], "More flags for train (repeatable).")
@@ -105,9 +112,12 @@ def _preset():
             60.0,
             256 if _DATASET.value.startswith("cycle_gan/") else None,
         )
+    flagfile = preset.flagfile
+    if _MODEL.value != "cyclegan" and _DATASET.value in PRESETS:
+        flagfile = flagfile.replace("_cpu.cfg", f"_{_MODEL.value}_cpu.cfg")
     return dataclasses.replace(
         preset,
-        flagfile=_FLAGFILE.value or preset.flagfile,
+        flagfile=_FLAGFILE.value or flagfile,
         minutes=_MINUTES.value or preset.minutes,
         published_size=_PUBLISHED.value or preset.published_size,
     )
@@ -138,7 +148,7 @@ def _train(preset, model_dir):
     command = [
         sys.executable, "-m", "tf_cyclegan.train", f"--flagfile={preset.flagfile}",
         *_dataset_flags(preset), f"--model_dir={model_dir}",
-        f"--inception_weights={_WEIGHTS.value}", *_EXTRA.value,
+        f"--inception_weights={_WEIGHTS.value}", f"--model={_MODEL.value}", *_EXTRA.value,
     ]  # fmt: skip
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT)

@@ -8,13 +8,11 @@ architectures use, with one block; the registered architectures themselves are t
 they matter (every architecture builds and trains, the smoke preset, the students' sizes,
 the official PyTorch fixtures, the run directory from before the restructuring).
 
-Importing this module registers them. ``tf_cyclegan.common.config`` takes its choices from
-the registry when it is imported, so this must come first: ``helpers`` imports it before
-anything of tf_cyclegan, and ``subprocess_site/sitecustomize.py`` does the same for the
-commands the tests start (run directories the tests train name these in config.json).
+Importing this module registers them; configurations are checked against the registry when
+they are validated, so the order of imports does not matter. ``helpers`` imports it, and
+``subprocess_site/sitecustomize.py`` does the same for the commands the tests start (run
+directories the tests train name these in config.json).
 """
-
-import sys
 
 from tf_cyclegan.common import architectures
 
@@ -25,13 +23,4 @@ NAME = GENERATOR.name
 STUDENT = architectures.Generator("mobile_1blocks", "student", 1, 4, width=16)
 STUDENT_NAME = STUDENT.name
 
-_config = sys.modules.get("tf_cyclegan.common.config")
-if _config is not None and NAME not in _config.GENERATORS:
-    raise ImportError(
-        "tiny_generator was imported after tf_cyclegan.common.config, which took its choices "
-        "without it; import helpers (or tiny_generator) first"
-    )
-if NAME not in architectures.GENERATORS:  # Once (sitecustomize may have run it).
-    architectures.GENERATORS.update({NAME: GENERATOR, STUDENT_NAME: STUDENT})
-    architectures.TEACHER_GENERATORS += (NAME,)
-    architectures.STUDENT_GENERATORS += (STUDENT_NAME,)
+architectures.register(GENERATOR, STUDENT)

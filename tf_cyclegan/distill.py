@@ -9,8 +9,8 @@ The data and schedule options not given here are the teacher's; the students' si
 
 from absl import flags
 
-from tf_cyclegan.common import cli, config_flags, shared_flags
-from tf_cyclegan.common.config import DISTILL_PARTS, STUDENT_GENERATORS
+from tf_cyclegan.common import architectures, cli, config_flags, shared_flags
+from tf_cyclegan.common.config import DISTILL_PARTS
 from tf_cyclegan.distillation import distill_lib
 from tf_cyclegan.training import distribute
 
@@ -18,8 +18,11 @@ from tf_cyclegan.training import distribute
 config_flags.define_flags(parts=DISTILL_PARTS)
 flags.adopt_module_key_flags(config_flags)
 flags.adopt_module_key_flags(shared_flags)
-_STUDENT = flags.DEFINE_enum(
-    "student", "mobile_m", list(STUDENT_GENERATORS), "The student's size (flops.py lists them)."
+# Checked against the registry when distillation starts (distill_lib).
+_STUDENT = flags.DEFINE_string(
+    "student",
+    "mobile_m",
+    f"The student's size: {', '.join(architectures.student_names())} (flops.py lists them).",
 )
 _DIRECTIONS = flags.DEFINE_list(
     "directions", None, "Directions to distil, e.g. a2b (default: all the teacher holds)."

@@ -13,9 +13,8 @@ sub_mobile_resnet_9blocks with any config string) is read from the keys and shap
 
 from absl import flags
 
-from tf_cyclegan.common import cli, errors, shared_flags
+from tf_cyclegan.common import architectures, cli, errors, shared_flags
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common.config import TEACHER_GENERATORS
 from tf_cyclegan.pretrained import import_torch_lib
 
 _CHECKPOINT = shared_flags.define_checkpoint(
@@ -26,8 +25,11 @@ _DIRECTION = shared_flags.define_direction("What --checkpoint translates: A to B
 _CHECKPOINT_A2B = flags.DEFINE_string("checkpoint_a2b", None, "The A -> B generator's .pth.")
 _CHECKPOINT_B2A = flags.DEFINE_string("checkpoint_b2a", None, "The B -> A generator's .pth.")
 _MODEL_DIR = shared_flags.define_model_dir("The run directory to create (must not exist).")
-_GENERATOR = flags.DEFINE_enum(
-    "generator", None, list(TEACHER_GENERATORS), "Check the files hold this architecture."
+# Checked against the registry when the import runs (import_torch_lib).
+_GENERATOR = flags.DEFINE_string(
+    "generator",
+    None,
+    f"Check the files hold this architecture: {', '.join(architectures.teacher_names())}.",
 )
 _USE_DROPOUT = flags.DEFINE_boolean(
     "use_dropout", False, "A U-Net trained with dropout (its keys cannot tell)."

@@ -9,8 +9,8 @@ from absl import flags
 from absl.testing import parameterized
 
 import helpers
+from tf_cyclegan.common import architectures, config_checks, config_flags, errors
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import config_checks, config_flags, errors
 
 
 def _parse(*argv):
@@ -54,6 +54,20 @@ class ConfigFlagsTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual((config.optim.epochs, config.loss.pool_size), (3, 5))  # Given.
         self.assertEqual(config.model.generator_directions, ("a2b",))
         self.assertEqual(_parse().model.init_type, "normal")  # CycleGAN's stay.
+
+    def test_an_architecture_registered_after_the_flags_is_accepted_when_checked(self):
+        flag_values = flags.FlagValues()
+        config_flags.define_flags(flag_values=flag_values)  # As a binary's import does.
+        extra = architectures.Generator("resnet_2blocks", "resnet", 2, 4)
+        architectures.register(extra)
+        self.addCleanup(architectures.GENERATORS.pop, extra.name)
+        flag_values(["train", f"--generator={extra.name}"])
+        config = config_flags.config_from_flags(flag_values=flag_values)
+        config_checks.validate(config)  # The registry is read now.
+        self.assertEqual(config.model.generator, extra.name)
+        unknown = dataclasses.replace(config.model, generator="resnet_99blocks")
+        with self.assertRaisesRegex(errors.ConfigError, "unknown generator 'resnet_99blocks'"):
+            config_checks.validate(dataclasses.replace(config, model=unknown))
 
     def test_train_takes_no_distillation_flags(self):
         flag_values = flags.FlagValues()

@@ -73,5 +73,29 @@ class RealPhotosBenchmarkTest(tf.test.TestCase):
             self.assertEqual(figure.size, (4 * 48, 2 * 48))
 
 
+class CutRealPhotosBenchmarkTest(tf.test.TestCase):
+    def test_a_cut_run_is_measured_in_its_one_direction(self):
+        work = self.get_temp_dir()
+        model_dir = f"{work}/run"
+        result = helpers.run_python(
+            "benchmarks/real_photos.py",
+            f"--dataset={_folder(f'{work}/photos')}",
+            "--preset_flagfile=flags/smoke.cfg",
+            "--model=fastcut",
+            f"--inception_weights={helpers.NARROW_FID_PTH}",
+            f"--model_dir={model_dir}",
+            f"--data_dir={work}/tfds",
+            "--published_size=48",
+            "--grid_images=2",
+            *(f"--train_flag={f}" for f in ("--nce_layers=0,4,8,12", *helpers.TINY_NETWORK_FLAGS)),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        with open(os.path.join(model_dir, "real_photos_step_4.json")) as f:
+            report = json.load(f)
+        self.assertEqual(sorted(report["final"]["48"]), ["a2b"])
+        self.assertTrue(np.isfinite(report["final"]["48"]["a2b"]["fid"]))
+        self.assertRegex(result.stdout, r"\| final \(step 4\) \| 48 \| a2b \|")
+
+
 if __name__ == "__main__":
     tf.test.main()

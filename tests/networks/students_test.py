@@ -11,7 +11,7 @@ from tf_cyclegan.networks import layers as cg_layers
 
 
 class StudentTest(tf.test.TestCase, parameterized.TestCase):
-    @parameterized.parameters(*config_lib.STUDENT_GENERATORS)
+    @parameterized.parameters(*architectures.student_names())
     def test_students_are_built_from_their_registry_entry(self, name):
         student = models.build_generator(config_lib.ModelConfig(generator=name))
         entry = architectures.get(name)
@@ -19,7 +19,7 @@ class StudentTest(tf.test.TestCase, parameterized.TestCase):
         blocks = [layer for layer in student.layers if layer.name.endswith("_depthwise")]
         self.assertLen(blocks, entry.depth)
 
-    @parameterized.parameters(*config_lib.STUDENT_GENERATORS)
+    @parameterized.parameters(*architectures.student_names())
     def test_is_phone_size_against_the_resnet_teacher(self, name):
         # The Mobile issue's contract: <= 1/20 of ResNet-9's MACs, <= 0.5 M parameters.
         student = models.build_generator(config_lib.ModelConfig(generator=name))

@@ -72,8 +72,27 @@ GENERATORS = {
         ),
     )
 }
-TEACHER_GENERATORS = tuple(n for n, g in GENERATORS.items() if not g.is_student)
-STUDENT_GENERATORS = tuple(n for n, g in GENERATORS.items() if g.is_student)
+
+
+def names():
+    """Every registered generator's name, read now (not when a module was imported)."""
+    return tuple(GENERATORS)
+
+
+def teacher_names():
+    """The generators ``train`` and ``import_torch`` take (all but the students)."""
+    return tuple(n for n, g in GENERATORS.items() if not g.is_student)
+
+
+def student_names():
+    """The phone-size students ``distill`` trains."""
+    return tuple(n for n, g in GENERATORS.items() if g.is_student)
+
+
+def register(*generators):
+    """Adds ``Generator`` entries (tests, extensions). Options are checked against the
+    registry when a configuration is validated, so this may come at any time before that."""
+    GENERATORS.update({g.name: g for g in generators})
 
 
 @dataclasses.dataclass(frozen=True)

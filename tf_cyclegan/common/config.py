@@ -18,11 +18,8 @@ CONFIG_FILE = run_dir.CONFIG_FILE
 
 
 # The choices of every enumerated option: the one definition (the modules that implement
-# them import these). Generators come from the architecture registry; phone-size students
-# are trained by ``distill`` from a teacher.
-TEACHER_GENERATORS = architectures.TEACHER_GENERATORS
-STUDENT_GENERATORS = architectures.STUDENT_GENERATORS
-GENERATORS = tuple(architectures.GENERATORS)
+# them import these). Generators come from the architecture registry, read when a config is
+# checked (``architectures.names``); phone-size students are trained by ``distill``.
 DISCRIMINATORS = ("basic", "n_layers", "pixel")
 UPSAMPLE_MODES = ("transpose", "resize_conv")
 NORM_TYPES = ("instance", "batch", "none")
@@ -70,7 +67,7 @@ class ModelConfig:
         choices=MODEL_FAMILIES,
         flag="model",
     )
-    generator: str = option("resnet_9blocks", "Generator.", choices=GENERATORS)
+    generator: str = option("resnet_9blocks", "Generator.", choices=architectures.names)
     discriminator: str = option(
         "basic",
         "basic: 70x70 PatchGAN; n_layers: PatchGAN with --n_layers_d; pixel: 1x1 PixelGAN.",

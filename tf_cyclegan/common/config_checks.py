@@ -9,7 +9,7 @@ import os
 
 import tensorflow as tf
 
-from tf_cyclegan.common import architectures, errors, precision, run_dir
+from tf_cyclegan.common import architectures, errors, options, precision, run_dir
 from tf_cyclegan.common import config as config_lib
 
 FLOAT32_MAX = 3.4028234e38  # The largest float32: flags are float64, weights float32.
@@ -74,7 +74,7 @@ def validate(config):
     m, d, t = config.model, config.data, config.train
     for part in dataclasses.fields(config):
         for field in dataclasses.fields(part.type):
-            valid = field.metadata["choices"]
+            valid = options.choices_of(field)
             value = getattr(getattr(config, part.name), field.name)
             if valid and value not in valid:
                 raise errors.ConfigError(f"unknown {field.name} {value!r}; expected one of {valid}")

@@ -12,7 +12,7 @@ import types
 from absl import flags
 
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import shared_flags
+from tf_cyclegan.common import options, shared_flags
 
 
 def fields(parts=config_lib.TRAIN_PARTS):
@@ -52,6 +52,12 @@ def define_flags(parts=config_lib.TRAIN_PARTS, flag_values=flags.FLAGS):
             flag_values.set_default("dataset", default)
         elif meta.get("invert"):
             flags.DEFINE_boolean(name, not default, meta["help"], flag_values=flag_values)
+        elif callable(meta.get("choices")):
+            # A registry that may grow after this binary's import: checked with the config
+            # (config_checks.validate); the help lists what is registered now.
+            known = ", ".join(options.choices_of(field))
+            help_ = f"{meta['help']} One of: {known}."
+            flags.DEFINE_string(name, default, help_, flag_values=flag_values)
         elif meta.get("choices"):
             choices = [c for c in meta["choices"] if c is not None]
             flags.DEFINE_enum(name, default, choices, meta["help"], flag_values=flag_values)

@@ -11,8 +11,8 @@ import os
 
 import tensorflow as tf
 
+from tf_cyclegan.common import architectures, errors, run_dir
 from tf_cyclegan.common import config as config_lib
-from tf_cyclegan.common import errors, run_dir
 from tf_cyclegan.distillation import distiller
 from tf_cyclegan.networks import restore
 from tf_cyclegan.training import train_lib
@@ -38,7 +38,7 @@ def from_teacher(config, student, directions=None, given=()):
 
     Args:
         config: a ``config.Config`` from ``distill``'s flags (``DISTILL_PARTS``).
-        student: a ``config.STUDENT_GENERATORS`` name.
+        student: an ``architectures.student_names()`` name.
         directions: the directions to distill ("a2b", "b2a"); all the teacher holds if None.
         given: the names of the flags the user set; the data and schedule options they do
             not set are the teacher's.
@@ -59,9 +59,9 @@ def from_teacher(config, student, directions=None, given=()):
     directions = tuple(directions or held)
     for direction in directions:
         run_dir.require_direction(held, direction, teacher_dir)
-    if student not in config_lib.STUDENT_GENERATORS:
+    if student not in architectures.student_names():
         raise errors.ConfigError(
-            f"unknown student {student!r}; expected one of {config_lib.STUDENT_GENERATORS}"
+            f"unknown student {student!r}; expected one of {architectures.student_names()}"
         )
     parts = {}
     for part in _INHERITED_PARTS:
@@ -93,10 +93,10 @@ def validate(config):
         value = getattr(cfg, flag)
         if not math.isfinite(value) or value < 0:
             raise errors.ConfigError(f"--{flag}={value} must be a finite number >= 0")
-    if config.model.generator not in config_lib.STUDENT_GENERATORS:
+    if config.model.generator not in architectures.student_names():
         raise errors.ConfigError(
             f"generator {config.model.generator!r} is not a student; expected one of "
-            f"{config_lib.STUDENT_GENERATORS}"
+            f"{architectures.student_names()}"
         )
 
 

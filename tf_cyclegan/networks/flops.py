@@ -60,7 +60,7 @@ def generator_table(size):
     """[(generator name, GMACs at size x size RGB or None, parameters or None)] for every
     generator; None where ``size`` is not an image side the generator takes."""
     rows = []
-    for name in config_lib.GENERATORS:
+    for name in architectures.names():
         try:
             architectures.check_size(name, size, "--size")
         except errors.ConfigError:

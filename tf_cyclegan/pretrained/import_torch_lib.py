@@ -61,6 +61,10 @@ def _dataset_named_by(path):
 def _architecture(state, found, path, requested, use_dropout):
     """The model options of a cleaned state dict, its layout ``found``, checked against the
     ``requested`` generator (a wrong guess is one line naming the first key that differs)."""
+    if requested and requested not in architectures.teacher_names():
+        raise errors.ConfigError(
+            f"unknown --generator={requested}; expected one of {architectures.teacher_names()}"
+        )
     if requested and requested != found["generator"]:
         if requested == gan_compression.GENERATOR:
             block = next((k for k in state if k.startswith("model.10.")), next(iter(state)))

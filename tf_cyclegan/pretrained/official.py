@@ -66,8 +66,9 @@ def infer(state):
     """The architecture of a cleaned official state dict.
 
     Returns:
-        {"generator": one of config.GENERATORS, "ngf": int, "use_dropout": bool}; dropout
-        is visible in a ResNet's keys only (a U-Net's has no weights: False).
+        {"generator": a registered name (``architectures.names``), "ngf": int,
+        "use_dropout": bool}; dropout is visible in a ResNet's keys only (a U-Net's has no
+        weights: False).
 
     Raises:
         PthError: the keys are not an official ResNet or U-Net generator's.
