@@ -144,6 +144,22 @@ class ResumeUnderDistributionTest(tf.test.TestCase):
             self.assertAllClose(got[name], want[name], atol=1e-6, rtol=1e-6, msg=name)
 
 
+class StrategiesInOneProcessTest(tf.test.TestCase):
+    def test_mirrored_runs_of_other_models_follow_each_other_in_one_process(self):
+        # Their first collectives differ (CUT's gradient all-reduce, CycleGAN's pool
+        # all-gather); on shared collective keys the second run aborted.
+        tmp = self.get_temp_dir()
+        cut_config = helpers.tiny_config(
+            os.path.join(tmp, "cut"),
+            **{"model.family": "cut", "loss.nce_layers": "0,4", "loss.num_patches": 8},
+        )
+        cyclegan_config = helpers.tiny_config(os.path.join(tmp, "cyclegan"))
+        for config in (cut_config, cyclegan_config):
+            config = helpers.with_train_steps(config, 1)
+            strategy = distribute.make_strategy("mirrored", num_cpu_devices=2)
+            self.assertEqual(train_lib.train(config, strategy)["step"], 1)
+
+
 class PrecisionAndXlaTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.parameters("float16", "bfloat16")
     def test_mixed_precision_step_is_finite_with_float32_weights(self, dtype):

@@ -5,6 +5,7 @@ checkpoints (saving is a collective); the chief saves into ``model_dir`` and the
 temporary directories that are removed afterwards. Summaries and samples are chief-only.
 """
 
+import itertools
 import re
 import threading
 
@@ -36,6 +37,9 @@ def configure_cpu_devices(count):
         ) from e
 
 
+_MIRRORED_MADE = itertools.count()
+
+
 def make_strategy(name="auto", num_cpu_devices=1):
     """Returns the strategy ``name`` (one of ``STRATEGIES``).
 
@@ -63,6 +67,12 @@ def make_strategy(name="auto", num_cpu_devices=1):
     cpus = tf.config.list_logical_devices("CPU")
     if name == "mirrored" or (name == "auto" and (len(gpus) > 1 or len(cpus) > 1)):
         devices = [d.name for d in (gpus if gpus else cpus)]
+        # Every MirroredStrategy of a process numbers its collectives from the same keys,
+        # and the runtime remembers each key's op: a second strategy whose first collective
+        # differs (a CUT run's gradient all-reduce after a CycleGAN run's pool all-gather)
+        # aborts ("Collective instance 100 expected type 0 ... got type 2"). Each strategy
+        # gets keys of its own (TensorFlow reads this class attribute when it builds one).
+        tf.distribute.MirroredStrategy._collective_key_base = 1000 * next(_MIRRORED_MADE)
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
 
