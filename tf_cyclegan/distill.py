@@ -5,6 +5,8 @@ r"""Distils a trained or imported generator into a phone-size student.
 
 The data and schedule options not given here are the teacher's; the students' sizes are in
 ``python -m tf_cyclegan.flops``. Running the same command again resumes exactly, as ``train``.
+
+Documentation: docs/deploying.md
 """
 
 from absl import flags

@@ -9,6 +9,8 @@ crop size, translated, and compared with all real test images of the other domai
 (horse2zebra: 120 translated testA vs 140 real testB) in the standard FID network's pool3
 features. A Keras ImageNet ``.h5`` gives ``keras_fid``/``keras_kid`` instead, which no paper
 reports.
+
+Documentation: docs/evaluating.md
 """
 
 import os

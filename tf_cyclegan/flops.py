@@ -1,6 +1,8 @@
 r"""Prints the MACs and parameters of every generator (``networks.flops``).
 
 python -m tf_cyclegan.flops --size=256
+
+Documentation: docs/performance.md
 """
 
 from absl import flags

@@ -9,6 +9,8 @@ One file gives one direction (the published models hold one generator each); pas
 resnet_6blocks, unet_128, unet_256, any ngf, dropout; or GAN Compression's compressed
 sub_mobile_resnet_9blocks with any config string) is read from the keys and shapes;
 --generator makes it a check. Files are parsed without running any code they contain.
+
+Documentation: docs/deploying.md
 """
 
 from absl import flags

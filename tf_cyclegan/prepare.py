@@ -6,6 +6,8 @@ r"""Prepares a TFDS cycle_gan dataset from a local archive or folder, offline.
 Any copy works (the official zip, a Kaggle re-zip, an extracted folder): no checksum is
 checked. Stray files (.DS_Store, __MACOSX/) are ignored; unreadable images are skipped and
 listed.
+
+Documentation: docs/data.md
 """
 
 import os

@@ -1,9 +1,11 @@
-r"""Trains a CycleGAN.
+r"""Trains a CycleGAN, or CUT / FastCUT (--model=cut|fastcut).
 
   python -m tf_cyclegan.train --dataset=cycle_gan/horse2zebra
   python -m tf_cyclegan.train --flagfile=flags/smoke.cfg --model_dir=/tmp/smoke
 
 Running the same command again resumes the run in --model_dir exactly where it stopped.
+
+Documentation: docs/training.md
 """
 
 from absl import flags

