@@ -147,6 +147,21 @@ class ImportedTeacherTest(tf.test.TestCase):
         self.assertNotIn("generator_b2a/output", result["losses"])
 
 
+class CutTeacherTest(tf.test.TestCase):
+    def test_distils_the_one_generator_of_a_cut_run_with_its_discriminator(self):
+        from tf_cyclegan.training import train_lib
+
+        teacher = os.path.join(self.get_temp_dir(), "cut")
+        cut_options = {"model.family": "cut", "loss.nce_layers": "0,4", "loss.num_patches": 8}
+        train_lib.train(helpers.tiny_config(teacher, **cut_options, **{"train.train_steps": 1}))
+        model_dir = os.path.join(self.get_temp_dir(), "student")
+        config = _distill_config(model_dir, teacher, **{"train.train_steps": 1})
+        result = distill_lib.distill(config)
+        self.assertEqual(config_lib.load(model_dir).model.generator_directions, ("a2b",))
+        self.assertTrue(result["model"].teacher_discriminators)  # CUT's discriminator_b.
+        self.assertIn("a2b/psnr_vs_teacher", result["eval"])
+
+
 class DistillResumeTest(tf.test.TestCase):
     def test_stopping_and_resuming_gives_the_same_state_as_one_run(self):
         teacher = helpers.trained_run()
