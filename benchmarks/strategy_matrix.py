@@ -26,6 +26,7 @@ _STRATEGIES = flags.DEFINE_list("strategies", "default,mirrored,multi_worker", "
 _PRECISIONS = flags.DEFINE_list("precisions", "float32,bfloat16,float16", "Precisions.")
 _XLA = flags.DEFINE_list("xla", "off,on", "XLA settings to start from.")
 _TIMEOUT = flags.DEFINE_integer("timeout", 900, "Seconds per command.")
+_MODEL = flags.DEFINE_enum("model", "cyclegan", ["cyclegan", "cut", "fastcut"], "What to train.")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +44,7 @@ def _train(model_dir, data_dir, strategy, precision, xla, steps):
         f"--data_dir={data_dir}",
         f"--train_steps={steps}",
         "--jit_compile" if xla else "--nojit_compile",
+        f"--model={_MODEL.value}",
     ]
     if precision != "float32":
         command.append(f"--mixed_precision={precision}")
