@@ -107,3 +107,44 @@ class LeakyReLUTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+def _blur_down_reference(x):
+    """The official Downsample(filt_size=3) written out in numpy: reflection pad 1, then
+    [1, 2, 1] x [1, 2, 1] / 16 at stride 2. x: [h, w]."""
+    padded = np.pad(x, 1, mode="reflect")
+    kernel = np.outer([1, 2, 1], [1, 2, 1]) / 16
+    rows, cols = (x.shape[0] + 1) // 2, (x.shape[1] + 1) // 2
+    out = np.empty((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = np.sum(padded[2 * i : 2 * i + 3, 2 * j : 2 * j + 3] * kernel)
+    return out
+
+
+def _blur_up_reference(x):
+    """The official Upsample(filt_size=4) per axis: output 2k is (x[k-1] + 3 x[k]) / 4 and
+    2k + 1 is (3 x[k] + x[k+1]) / 4, edges replicated. x: [h, w]."""
+    for axis in (0, 1):
+        padded = np.pad(x, [(1, 1) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
+        left, centre, right = (
+            np.take(padded, range(start, start + x.shape[axis]), axis=axis) for start in (0, 1, 2)
+        )
+        even, odd = (left + 3 * centre) / 4, (3 * centre + right) / 4
+        x = np.stack([even, odd], axis=axis + 1).reshape(
+            [2 * n if a == axis else n for a, n in enumerate(x.shape)]
+        )
+    return x
+
+
+class AntialiasTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.parameters((8, 8), (9, 6), (5, 12))
+    def test_blurs_match_the_official_filters_written_out(self, height, width):
+        from tf_cyclegan.networks import antialias
+
+        x = np.random.default_rng(height * width).standard_normal((1, height, width, 1))
+        down = antialias.BlurDownsample()(x.astype(np.float32))[0, :, :, 0]
+        up = antialias.BlurUpsample()(x.astype(np.float32))[0, :, :, 0]
+        # Sums of a few float32 terms of unit size.
+        self.assertAllClose(down, _blur_down_reference(x[0, :, :, 0]), atol=1e-6)
+        self.assertAllClose(up, _blur_up_reference(x[0, :, :, 0]), atol=1e-6)
