@@ -93,14 +93,13 @@ def train_step(
     conv_paths.configure(mode)
     precision = precision_lib.resolve(precision)[0]
     config = config_lib.Config(
-        model=config_lib.ModelConfig(generator=generator, **model_options),
         data=config_lib.DataConfig(crop_size=size, load_size=size, batch_size=1),
         train=config_lib.TrainConfig(jit_compile=jit_compile, mixed_precision=precision),
     )
     config = config_lib.with_family(config, family)
-    if "antialias" in model_options:  # An explicit choice wins over the family's default.
-        antialias = dataclasses.replace(config.model, antialias=model_options["antialias"])
-        config = dataclasses.replace(config, model=antialias)
+    # Options given win over the family's defaults, as on the command line.
+    networks = dataclasses.replace(config.model, generator=generator, **model_options)
+    config = dataclasses.replace(config, model=networks)
     model = train_lib.FAMILIES[family](config, steps_per_epoch=1000)
     images = tf.random.stateless_uniform([2, 1, size, size, 3], [1, 2], -1.0, 1.0)
     ds = tf.data.Dataset.from_tensors({"a": images[0], "b": images[1]}).repeat()
